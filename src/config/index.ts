@@ -1,0 +1,9 @@
+/** Configuration: loading, validation, the built-in route catalog, and client secrets. */
+export type * from './types.ts';
+export { catalog } from './catalog.ts';
+export { ConfigError } from './errors.ts';
+export { loadConfig, parseConfig } from './load.ts';
+export type { LoadOptions, ListenOverrides } from './load.ts';
+export type { Environment } from './interpolate.ts';
+export { DEFAULT_TOKEN_URL } from './schema.ts';
+export { readSecret } from './secrets.ts';

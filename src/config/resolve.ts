@@ -1,0 +1,247 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import { catalog, findCatalogEntry } from './catalog.ts';
+import { errorCode, type Problem } from './errors.ts';
+import { interpolateEnvironment, type Environment } from './interpolate.ts';
+import {
+  LISTEN_DEFAULTS,
+  TOKEN_DEFAULTS,
+  checkClientName,
+  checkPrefix,
+  parseShape,
+  type ParsedClient,
+  type ParsedConfig,
+  type ParsedRoute,
+} from './schema.ts';
+import type { ClientConfig, ListenConfig, ProxyConfig, RouteConfig, SecretSource } from './types.ts';
+
+export interface ResolveOptions {
+  readonly env: Environment;
+  /** Stored as ProxyConfig.source. */
+  readonly source: string;
+  /** Environment values are taken literally; only configuration files get `${VAR}` interpolation. */
+  readonly interpolate: boolean;
+  /** Host/port from the environment or command line; they win over the configuration's `listen`. */
+  readonly listen?: Partial<ListenConfig>;
+  /** Relative caFile and clientSecretFile paths are resolved against this (the config file's directory). */
+  readonly baseDir?: string;
+}
+
+export type Resolution =
+  | { readonly ok: true; readonly config: ProxyConfig }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+/** Validates a parsed configuration object and fills in every default. Collects all problems. */
+export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution {
+  const interpolated = options.interpolate ? interpolateEnvironment(raw, options.env) : { value: raw, problems: [] };
+  const withListen = overrideListen(interpolated.value, options.listen);
+  const shape = parseShape(withListen);
+  const problems = [
+    ...interpolated.problems,
+    ...withoutPaths(shape.ok ? [] : shape.problems, interpolated.problems),
+    ...withoutPaths(checkRelations(withListen, options.baseDir), interpolated.problems),
+  ];
+  if (problems.length > 0 || !shape.ok) return { ok: false, problems };
+  return { ok: true, config: buildConfig(shape.data, options) };
+}
+
+/** A value that failed interpolation would only produce a second, confusing problem. */
+function withoutPaths(problems: readonly Problem[], skip: readonly Problem[]): Problem[] {
+  const skipped = new Set(skip.map((problem) => problem.path));
+  return problems.filter((problem) => !skipped.has(problem.path));
+}
+
+function overrideListen(raw: unknown, listen: Partial<ListenConfig> | undefined): unknown {
+  if (listen === undefined || !isRecord(raw)) return raw;
+  const fromFile = raw['listen'] === undefined ? {} : raw['listen'];
+  if (!isRecord(fromFile)) return raw;
+  return { ...raw, listen: { ...fromFile, ...definedOnly(listen) } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules across fields. They run on the raw object even when parts of it are malformed, so one
+// run reports everything; each rule looks only at values that have the right type.
+
+function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
+  if (!isRecord(raw)) return [];
+  const clients = Array.isArray(raw['clients']) ? raw['clients'] : undefined;
+  const routes = Array.isArray(raw['routes']) ? raw['routes'] : [];
+  const listenPort = isRecord(raw['listen']) ? raw['listen']['port'] : undefined;
+  return [
+    ...checkSecretPairs(clients ?? []),
+    ...checkUniqueClientNames(clients ?? []),
+    ...routes.flatMap((route, index) => checkRoute(route, `routes[${index}]`, clients)),
+    ...checkUniqueRouteValues(routes, 'prefix', (value) => typeof value === 'string' && checkPrefix(value) === undefined),
+    ...checkUniqueRouteValues(routes, 'port', isPortNumber),
+    ...checkRoutePortsAgainstListen(routes, listenPort),
+    ...checkBackoff(raw['tokens']),
+    ...checkCaFile(raw['caFile'], baseDir),
+  ];
+}
+
+function checkSecretPairs(clients: readonly unknown[]): Problem[] {
+  return clients.flatMap((client, index): Problem[] => {
+    if (!isRecord(client)) return [];
+    const hasValue = client['clientSecret'] !== undefined;
+    const hasFile = client['clientSecretFile'] !== undefined;
+    if (hasValue && hasFile) return [{ path: `clients[${index}]`, message: 'needs clientSecret or clientSecretFile, not both' }];
+    if (!hasValue && !hasFile) return [{ path: `clients[${index}]`, message: 'needs clientSecret or clientSecretFile' }];
+    return [];
+  });
+}
+
+function checkUniqueClientNames(clients: readonly unknown[]): Problem[] {
+  const names = clients.map((client) => (isRecord(client) ? client['name'] : undefined));
+  return duplicates(names, (name) => typeof name === 'string' && checkClientName(name) === undefined).map(([first, again]) => ({
+    path: `clients[${again}].name`,
+    message: `duplicate: clients[${first}] has the same name`,
+  }));
+}
+
+function checkRoute(route: unknown, at: string, clients: readonly unknown[] | undefined): Problem[] {
+  if (!isRecord(route)) return [];
+  const problems: Problem[] = [];
+  const { prefix, port, upstream, client } = route;
+  if (prefix === undefined && port === undefined) problems.push({ path: at, message: 'needs a prefix or a port (or both)' });
+  if (upstream === undefined) {
+    if (typeof prefix === 'string' && checkPrefix(prefix) === undefined && findCatalogEntry(prefix) === undefined) {
+      problems.push({ path: `${at}.upstream`, message: `missing (prefix ${prefix} is not in the catalog)` });
+    } else if (prefix === undefined && port !== undefined) {
+      problems.push({ path: `${at}.upstream`, message: 'missing (a route without a prefix has no catalog entry)' });
+    }
+  }
+  if (typeof client === 'string' && client !== '' && clients !== undefined && !clientNames(clients).includes(client)) {
+    problems.push({ path: `${at}.client`, message: `no client named ${JSON.stringify(client)}` });
+  }
+  return problems;
+}
+
+function clientNames(clients: readonly unknown[]): string[] {
+  return clients.flatMap((client) => (isRecord(client) && typeof client['name'] === 'string' ? [client['name']] : []));
+}
+
+function checkUniqueRouteValues(routes: readonly unknown[], key: 'prefix' | 'port', isValid: (value: unknown) => boolean): Problem[] {
+  const values = routes.map((route) => (isRecord(route) ? route[key] : undefined));
+  return duplicates(values, isValid).map(([first, again]) => ({
+    path: `routes[${again}].${key}`,
+    message: `duplicate: routes[${first}] has the same ${key}`,
+  }));
+}
+
+function checkRoutePortsAgainstListen(routes: readonly unknown[], listenPort: unknown): Problem[] {
+  // listen.port 0 means "any free port", which cannot collide with a fixed one.
+  const mainPort = listenPort ?? LISTEN_DEFAULTS.port;
+  if (!isPortNumber(mainPort) || mainPort === 0) return [];
+  return routes.flatMap((route, index): Problem[] =>
+    isRecord(route) && route['port'] === mainPort ? [{ path: `routes[${index}].port`, message: 'must differ from listen.port' }] : [],
+  );
+}
+
+function checkBackoff(tokens: unknown): Problem[] {
+  if (!isRecord(tokens)) return [];
+  const base = tokens['backoffBaseMs'] ?? TOKEN_DEFAULTS.backoffBaseMs;
+  const max = tokens['backoffMaxMs'] ?? TOKEN_DEFAULTS.backoffMaxMs;
+  // An invalid value has its own problem already; compare only two sound ones.
+  if (!isPositiveInteger(base) || !isPositiveInteger(max) || max >= base) return [];
+  return [{ path: 'tokens.backoffMaxMs', message: 'must be at least tokens.backoffBaseMs' }];
+}
+
+function checkCaFile(caFile: unknown, baseDir: string | undefined): Problem[] {
+  if (typeof caFile !== 'string' || caFile === '') return [];
+  const file = resolvePath(caFile, baseDir);
+  try {
+    if (statSync(file).isDirectory()) return [{ path: 'caFile', message: `cannot read ${file} (EISDIR)` }];
+    accessSync(file, constants.R_OK);
+    return [];
+  } catch (error) {
+    return [{ path: 'caFile', message: `cannot read ${file} (${errorCode(error)})` }];
+  }
+}
+
+/** Pairs [index of first occurrence, index of a later repeat] among the values that pass `isValid`. */
+function duplicates(values: readonly unknown[], isValid: (value: unknown) => boolean): Array<[number, number]> {
+  const firstSeen = new Map<unknown, number>();
+  const found: Array<[number, number]> = [];
+  values.forEach((value, index) => {
+    if (!isValid(value)) return;
+    const first = firstSeen.get(value);
+    if (first === undefined) firstSeen.set(value, index);
+    else found.push([first, index]);
+  });
+  return found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the resolved configuration from a valid one.
+
+function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
+  const clients = data.clients.map((client) => buildClient(client, options.baseDir));
+  const defaultClient = clients[0]?.name ?? '';
+  const routes = data.routes === undefined ? catalogRoutes(defaultClient) : data.routes.map((route) => buildRoute(route, defaultClient));
+  return deepFreeze({
+    listen: data.listen,
+    clients,
+    routes,
+    timeouts: data.timeouts,
+    tokens: data.tokens,
+    caFile: data.caFile === undefined ? undefined : resolvePath(data.caFile, options.baseDir),
+    source: options.source,
+  });
+}
+
+function buildClient(client: ParsedClient, baseDir: string | undefined): ClientConfig {
+  const secret: SecretSource =
+    client.clientSecret !== undefined
+      ? { kind: 'value', value: client.clientSecret }
+      : { kind: 'file', path: resolvePath(client.clientSecretFile ?? '', baseDir) };
+  return { name: client.name, clientId: client.clientId, secret, tokenUrl: client.tokenUrl, authMethod: client.authMethod };
+}
+
+function buildRoute(route: ParsedRoute, defaultClient: string): RouteConfig {
+  const upstream = route.upstream ?? (route.prefix === undefined ? undefined : findCatalogEntry(route.prefix)?.upstream) ?? '';
+  return {
+    prefix: route.prefix,
+    port: route.port,
+    upstream: withoutTrailingSlashes(upstream),
+    client: route.client ?? defaultClient,
+    region: route.region ?? route.prefix ?? `port:${route.port}`,
+  };
+}
+
+function catalogRoutes(client: string): RouteConfig[] {
+  return catalog.map((entry) => ({ prefix: entry.prefix, port: undefined, upstream: entry.upstream, client, region: entry.prefix }));
+}
+
+function withoutTrailingSlashes(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
+function resolvePath(file: string, baseDir: string | undefined): string {
+  return baseDir === undefined ? file : path.resolve(baseDir, file);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isPositiveInteger(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) > 0;
+}
+
+function isPortNumber(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
+}
+
+export function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as Partial<T>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value)) deepFreeze(item);
+  }
+  return value;
+}

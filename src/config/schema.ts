@@ -1,0 +1,208 @@
+import * as z from 'zod';
+import { formatPath, type Problem } from './errors.ts';
+import type { ListenConfig, TimeoutsConfig, TokensConfig } from './types.ts';
+
+export const DEFAULT_TOKEN_URL = 'https://sso.common.cloud.hpe.com/as/token.oauth2';
+
+/** Node's timers overflow above this (and then fire after 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export const LISTEN_DEFAULTS = { host: '127.0.0.1', port: 8080 } as const satisfies ListenConfig;
+
+export const TIMEOUT_DEFAULTS = {
+  tokenWaitMs: 10_000,
+  tokenRequestMs: 5_000,
+  upstreamConnectMs: 10_000,
+  upstreamHeadersMs: 60_000,
+  upstreamBodyMs: 300_000,
+  shutdownGraceMs: 25_000,
+} as const satisfies TimeoutsConfig;
+
+export const TOKEN_DEFAULTS = {
+  minTtlSeconds: 10,
+  maxAttempts: 4,
+  backoffBaseMs: 250,
+  backoffMaxMs: 30_000,
+  defaultLifetimeSeconds: 300,
+} as const satisfies TokensConfig;
+
+const CLIENT_NAME = /^[A-Za-z0-9._-]+$/;
+const PREFIX_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+
+// ---------------------------------------------------------------------------------------------
+// Field rules. Each returns a short message, or undefined when the value is fine. None of them
+// ever quotes the value: it may be a secret pasted into the wrong place.
+
+export function checkClientName(name: string): string | undefined {
+  if (name === '') return 'must not be empty';
+  if (!CLIENT_NAME.test(name)) return 'may contain only A-Z a-z 0-9 . _ -';
+  return undefined;
+}
+
+export function checkPrefix(prefix: string): string | undefined {
+  if (!prefix.startsWith('/')) return 'must start with /';
+  if (prefix === '/-' || prefix.startsWith('/-/')) return 'must not be /- or start with /-/ (reserved for the admin endpoints)';
+  if (prefix.endsWith('/')) return 'must not end with /';
+  const segments = prefix.slice(1).split('/');
+  if (segments.includes('')) return 'must not contain empty segments (//)';
+  if (segments.some((segment) => segment === '.' || segment === '..')) return 'must not contain . or .. segments';
+  if (!segments.every((segment) => PREFIX_SEGMENT.test(segment))) return 'segments may contain only A-Z a-z 0-9 . _ ~ -';
+  return undefined;
+}
+
+/** tokenUrl and upstream: absolute https URL (http only on loopback), no credentials, query or fragment. */
+export function checkHttpUrl(text: string): string | undefined {
+  const url = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text) ? URL.parse(text) : null;
+  if (url === null || url.hostname === '') return 'must be an absolute URL such as https://host/path';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    return 'must be https (http only on loopback addresses)';
+  }
+  if (url.username !== '' || url.password !== '' || authorityOf(text).includes('@')) return 'must not contain credentials';
+  if (/[?#]/.test(text)) return 'must not have a query or fragment';
+  return undefined;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  // URL has already normalised the host: IPv4 to dotted decimal, IPv6 to bracketed compressed form.
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function authorityOf(text: string): string {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/.exec(text)?.[1] ?? '';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema: the shape of a configuration file, with defaults. Rules that relate several fields
+// (unique names, references, catalog look-ups) live in resolve.ts.
+
+function ruled(check: (value: string) => string | undefined): z.ZodString {
+  return z.string().check((ctx) => {
+    const message = check(ctx.value);
+    if (message !== undefined) ctx.issues.push({ code: 'custom', message, input: ctx.value });
+  });
+}
+
+function integerIn(min: number, max: number): z.ZodInt {
+  return z.int({ error: (issue) => (issue.input === undefined ? 'missing' : `must be an integer from ${min} to ${max}`) })
+    .min(min)
+    .max(max);
+}
+
+const nonEmptyString = ruled((value) => (value === '' ? 'must not be empty' : undefined));
+const httpUrl = ruled(checkHttpUrl);
+const timerMs = integerIn(1, MAX_TIMER_MS);
+
+export const AUTH_METHODS = ['client_secret_post', 'client_secret_basic'] as const;
+
+const clientSchema = z.strictObject({
+  name: ruled(checkClientName),
+  clientId: nonEmptyString,
+  clientSecret: nonEmptyString.optional(),
+  clientSecretFile: nonEmptyString.optional(),
+  tokenUrl: httpUrl.default(DEFAULT_TOKEN_URL),
+  authMethod: z.enum(AUTH_METHODS).default('client_secret_post'),
+});
+
+const routeSchema = z.strictObject({
+  prefix: ruled(checkPrefix).optional(),
+  port: integerIn(1, 65535).optional(),
+  upstream: httpUrl.optional(),
+  client: nonEmptyString.optional(),
+  region: nonEmptyString.optional(),
+});
+
+const listenSchema = z.strictObject({
+  host: nonEmptyString.default(LISTEN_DEFAULTS.host),
+  port: integerIn(0, 65535).default(LISTEN_DEFAULTS.port),
+});
+
+const timeoutsSchema = z.strictObject({
+  tokenWaitMs: timerMs.default(TIMEOUT_DEFAULTS.tokenWaitMs),
+  tokenRequestMs: timerMs.default(TIMEOUT_DEFAULTS.tokenRequestMs),
+  upstreamConnectMs: timerMs.default(TIMEOUT_DEFAULTS.upstreamConnectMs),
+  upstreamHeadersMs: timerMs.default(TIMEOUT_DEFAULTS.upstreamHeadersMs),
+  upstreamBodyMs: timerMs.default(TIMEOUT_DEFAULTS.upstreamBodyMs),
+  shutdownGraceMs: timerMs.default(TIMEOUT_DEFAULTS.shutdownGraceMs),
+});
+
+const tokensSchema = z.strictObject({
+  minTtlSeconds: integerIn(0, MAX_TIMER_MS).default(TOKEN_DEFAULTS.minTtlSeconds),
+  maxAttempts: integerIn(1, MAX_TIMER_MS).default(TOKEN_DEFAULTS.maxAttempts),
+  backoffBaseMs: timerMs.default(TOKEN_DEFAULTS.backoffBaseMs),
+  backoffMaxMs: timerMs.default(TOKEN_DEFAULTS.backoffMaxMs),
+  defaultLifetimeSeconds: integerIn(1, MAX_TIMER_MS).default(TOKEN_DEFAULTS.defaultLifetimeSeconds),
+});
+
+export const configSchema = z.strictObject({
+  listen: listenSchema.prefault({}),
+  clients: z.array(clientSchema).min(1, { error: 'needs at least one client' }),
+  routes: z.array(routeSchema).min(1, { error: 'must not be empty (leave it out to serve every catalog route)' }).optional(),
+  timeouts: timeoutsSchema.prefault({}),
+  tokens: tokensSchema.prefault({}),
+  caFile: nonEmptyString.optional(),
+});
+
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ParsedClient = z.output<typeof clientSchema>;
+export type ParsedRoute = z.output<typeof routeSchema>;
+
+export type ShapeResult =
+  | { readonly ok: true; readonly data: ParsedConfig }
+  | { readonly ok: false; readonly problems: readonly Problem[] };
+
+export function parseShape(raw: unknown): ShapeResult {
+  if (raw === undefined || raw === null) return { ok: false, problems: [{ path: '', message: 'the configuration is empty' }] };
+  const result = configSchema.safeParse(raw, { error: describeIssue });
+  if (result.success) return { ok: true, data: result.data };
+  return { ok: false, problems: result.error.issues.flatMap(issueToProblems) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue formatting: short, human, and never quoting the received value.
+
+function describeIssue(issue: z.core.$ZodRawIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      if (issue.input === undefined) return 'missing';
+      return `expected ${describeExpected(issue.expected)}, got ${describeReceived(issue.input)}${quotingHint(issue.expected, issue.input)}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map(String).join(', ')}`;
+    case 'unrecognized_keys':
+      return 'unknown key';
+    default:
+      return 'invalid';
+  }
+}
+
+function issueToProblems(issue: z.core.$ZodIssue): Problem[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
+  }
+  const path = formatPath(issue.path);
+  return [{ path: path === '' ? '(top level)' : path, message: issue.message }];
+}
+
+/** YAML reads `clientId: 0123` or `name: true` as a number or boolean; the value may well be meant as text. */
+function quotingHint(expected: string, input: unknown): string {
+  return expected === 'string' && (typeof input === 'number' || typeof input === 'boolean') ? ' (put it in quotes)' : '';
+}
+
+function describeExpected(expected: string): string {
+  const names: Record<string, string> = {
+    object: 'a mapping of keys',
+    array: 'a list',
+    string: 'a string',
+    number: 'a number',
+    int: 'an integer',
+    boolean: 'true or false',
+  };
+  return names[expected] ?? expected;
+}
+
+function describeReceived(input: unknown): string {
+  if (input === null) return 'an empty value';
+  if (Array.isArray(input)) return 'a list';
+  if (typeof input === 'object') return 'a mapping';
+  if (typeof input === 'number' || typeof input === 'boolean' || typeof input === 'string') return `a ${typeof input}`;
+  return typeof input;
+}
