@@ -1,0 +1,51 @@
+import { catalog, parseConfig } from '../config/index.ts';
+import { DEMO_CLIENT, startEmulator } from '../emulator/index.ts';
+import { createLogger } from '../server/index.ts';
+import type { CliOptions, Env } from './run.ts';
+import { serveUntilSignal } from './serve.ts';
+
+/** The emulator and the proxy wired together: every catalog route leads to the emulator. */
+export async function runDemo(options: CliOptions, env: Env): Promise<number> {
+  const emulator = await startEmulator({ host: '127.0.0.1', port: 0 });
+  const config = parseConfig(
+    {
+      listen: { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
+      clients: [
+        {
+          name: 'demo',
+          clientId: DEMO_CLIENT.clientId,
+          clientSecret: DEMO_CLIENT.clientSecret,
+          tokenUrl: emulator.tokenUrl,
+        },
+      ],
+      routes: catalog.map((entry) => ({ prefix: entry.prefix, upstream: emulator.url })),
+    },
+    env,
+    'demo',
+  );
+  const logger = createLogger(env.LOG_LEVEL ?? 'info');
+  try {
+    return await serveUntilSignal(config, logger, (gateway) => {
+      const base = gateway.url;
+      process.stdout.write(
+        [
+          '',
+          `greenlake-proxy demo: the proxy on ${base}, a GreenLake emulator behind it on ${emulator.url}.`,
+          'No credentials needed on your side; the proxy fetches and refreshes tokens. Try:',
+          '',
+          `  curl '${base}/com/us-west/compute-ops-mgmt/v1/servers?limit=2'`,
+          `  curl '${base}/com/us-west/compute-ops-mgmt/v1/servers/P07595-B21%2BMXQ1140XVX'`,
+          `  curl '${base}/dscc/us1/api/v1/volumes?offset=0&limit=3'`,
+          `  curl '${base}/glp/global/devices/v1/devices'`,
+          `  curl -i -X POST '${base}/glp/global/devices/v1/devices' -H 'content-type: application/json' -d '{"serialNumber":"SN123"}'`,
+          `  curl '${base}/-/status'`,
+          '',
+          'Ctrl-C stops both.',
+          '',
+        ].join('\n'),
+      );
+    });
+  } finally {
+    await emulator.close();
+  }
+}

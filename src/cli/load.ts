@@ -1,0 +1,13 @@
+import { loadConfig, type ProxyConfig } from '../config/index.ts';
+import type { CliOptions, Env } from './run.ts';
+
+export function loadFromCli(options: CliOptions, env: Env): Promise<ProxyConfig> {
+  return loadConfig({
+    ...(options.config !== undefined && { file: options.config }),
+    env,
+    overrides: {
+      ...(options.host !== undefined && { host: options.host }),
+      ...(options.port !== undefined && { port: options.port }),
+    },
+  });
+}

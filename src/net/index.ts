@@ -1,0 +1,1 @@
+export { createHttpAgent, type AgentOptions } from './agent.ts';

@@ -1,0 +1,101 @@
+import { TokenError, type TokenErrorCode } from '../tokens/index.ts';
+
+/**
+ * Every error the proxy answers by itself, in one place: its stable code and HTTP status.
+ * Upstream answers (including upstream errors) are passed through untouched, never through here.
+ */
+const STATUS_BY_CODE = {
+  GREENLAKE_PROXY_ROUTE_NOT_FOUND: 404,
+  GREENLAKE_PROXY_BAD_PATH: 400,
+  GREENLAKE_PROXY_BAD_REQUEST: 400,
+  GREENLAKE_PROXY_UPSTREAM_UNREACHABLE: 502,
+  GREENLAKE_PROXY_UPSTREAM_TLS: 502,
+  GREENLAKE_PROXY_UPSTREAM_TIMEOUT: 504,
+  GREENLAKE_PROXY_TOKEN_REJECTED: 502,
+  GREENLAKE_PROXY_TOKEN_UNAVAILABLE: 502,
+  GREENLAKE_PROXY_SECRET_UNREADABLE: 502,
+  GREENLAKE_PROXY_TOKEN_TIMEOUT: 504,
+  GREENLAKE_PROXY_SHUTTING_DOWN: 503,
+  GREENLAKE_PROXY_INTERNAL: 500,
+} as const satisfies Record<string, number> & Record<TokenErrorCode, number>;
+
+export type ProxyErrorCode = keyof typeof STATUS_BY_CODE;
+
+export interface ErrorDetail {
+  readonly type: string;
+  readonly [key: string]: unknown;
+}
+
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError';
+  readonly code: ProxyErrorCode;
+  readonly statusCode: number;
+  readonly details: readonly ErrorDetail[];
+
+  constructor(code: ProxyErrorCode, message: string, options: { details?: ErrorDetail[]; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.statusCode = STATUS_BY_CODE[code];
+    this.details = options.details ?? [];
+  }
+}
+
+/** GreenLake's error shape, so callers parse the proxy's errors like the platform's own. */
+export interface GreenLakeErrorBody {
+  readonly httpStatusCode: number;
+  readonly errorCode: string;
+  readonly message: string;
+  readonly debugId: string;
+  readonly errorDetails?: readonly ErrorDetail[];
+}
+
+export function errorBody(err: ProxyError, requestId: string): GreenLakeErrorBody {
+  return {
+    httpStatusCode: err.statusCode,
+    errorCode: err.code,
+    message: err.message,
+    debugId: requestId,
+    ...(err.details.length > 0 && { errorDetails: err.details }),
+  };
+}
+
+export function fromTokenError(err: TokenError, routeName: string): ProxyError {
+  const details: ErrorDetail[] = [];
+  if (err.oauth) details.push({ type: 'oauth', ...err.oauth });
+  if (err.endpointStatus !== undefined) details.push({ type: 'token_endpoint', status: err.endpointStatus });
+  return new ProxyError(err.code, `could not get a token for ${routeName}: ${err.message}`, { details, cause: err });
+}
+
+const TLS_ERROR_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
+const TIMEOUT_ERROR_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+/** An error from talking to the upstream, as the caller should see it. */
+export function fromUpstreamError(cause: unknown, upstream: string): ProxyError {
+  if (cause instanceof ProxyError) return cause;
+  if (cause instanceof TokenError) return fromTokenError(cause, upstream);
+  const code = (cause as { code?: string } | undefined)?.code ?? 'unknown';
+  if (TLS_ERROR_CODES.has(code)) {
+    return new ProxyError('GREENLAKE_PROXY_UPSTREAM_TLS', `certificate of ${upstream} not trusted (${code})`, { cause });
+  }
+  if (TIMEOUT_ERROR_CODES.has(code)) {
+    return new ProxyError('GREENLAKE_PROXY_UPSTREAM_TIMEOUT', `${upstream} did not answer in time (${code})`, { cause });
+  }
+  return new ProxyError('GREENLAKE_PROXY_UPSTREAM_UNREACHABLE', `${upstream} unreachable (${code})`, { cause });
+}

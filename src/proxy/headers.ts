@@ -1,0 +1,84 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { MountedRoute } from './route-table.ts';
+
+/** Never forwarded upstream: hop-by-hop headers, and the caller's own credentials. */
+const DROPPED_UPSTREAM = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'content-length',
+  'authorization',
+  'cookie',
+  'x-request-id',
+]);
+
+/** Never passed back to the caller: hop-by-hop headers of the upstream connection. */
+const DROPPED_DOWNSTREAM = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+]);
+
+export type HeaderValues = Record<string, string | string[]>;
+
+export function upstreamHeaders(
+  inbound: IncomingHttpHeaders,
+  token: string,
+  requestId: string,
+  contentLength: number | undefined,
+): HeaderValues {
+  const named = connectionNamed(inbound.connection);
+  const out: HeaderValues = {};
+  for (const [name, value] of Object.entries(inbound)) {
+    if (value === undefined || DROPPED_UPSTREAM.has(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+  out.authorization = `Bearer ${token}`;
+  out['x-request-id'] = requestId;
+  if (contentLength !== undefined) out['content-length'] = String(contentLength);
+  return out;
+}
+
+export function downstreamHeaders(
+  upstream: Record<string, string | string[] | undefined>,
+  route: MountedRoute,
+  proxyOrigin: string,
+  requestId: string,
+): HeaderValues {
+  const named = connectionNamed(upstream.connection);
+  const out: HeaderValues = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value === undefined || DROPPED_DOWNSTREAM.has(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+  if (typeof out.location === 'string') out.location = rewriteLocation(out.location, route, proxyOrigin);
+  out['x-request-id'] = requestId;
+  return out;
+}
+
+/**
+ * Relative locations pass unchanged; absolute ones on the route's upstream point back
+ * at the proxy, so a client following them keeps going through it.
+ */
+export function rewriteLocation(location: string, route: MountedRoute, proxyOrigin: string): string {
+  const base = route.upstreamOrigin + route.upstreamBasePath;
+  if (!location.startsWith(base)) return location;
+  const rest = location.slice(base.length);
+  if (rest !== '' && !'/?#'.includes(rest.charAt(0))) return location;
+  return proxyOrigin + route.mountPrefix + rest;
+}
+
+function connectionNamed(connection: string | string[] | undefined): Set<string> | undefined {
+  if (typeof connection !== 'string' || connection === '') return undefined;
+  return new Set(connection.split(',').map((s) => s.trim().toLowerCase()));
+}

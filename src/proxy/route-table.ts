@@ -1,0 +1,97 @@
+import type { RouteConfig } from '../config/index.ts';
+import type { TokenKeeper } from '../tokens/index.ts';
+import { ProxyError } from './errors.ts';
+
+/** A configured route as one listener serves it. */
+export interface MountedRoute {
+  /** For logs, status and errors: the prefix, or `port:<n>`. */
+  readonly name: string;
+  /** Where the route starts on this listener: its prefix on the main listener, '' on its own port. */
+  readonly mountPrefix: string;
+  readonly upstreamOrigin: string;
+  /** Path of the upstream URL before the forwarded path: '' or e.g. `/base`. */
+  readonly upstreamBasePath: string;
+  readonly config: RouteConfig;
+  readonly keeper: TokenKeeper;
+}
+
+export interface RouteMatch {
+  readonly route: MountedRoute;
+  /** Path and query to ask the upstream for, exactly as sent by the caller after the prefix. */
+  readonly upstreamPath: string;
+}
+
+export function mountRoute(config: RouteConfig, mountPrefix: string, keeper: TokenKeeper): MountedRoute {
+  const url = new URL(config.upstream);
+  return {
+    name: config.prefix ?? `port:${config.port}`,
+    mountPrefix,
+    upstreamOrigin: url.origin,
+    upstreamBasePath: url.pathname === '/' ? '' : url.pathname,
+    config,
+    keeper,
+  };
+}
+
+/** Finds the route for a raw request target; never decodes what it forwards. */
+export class RouteTable {
+  readonly #routes: readonly MountedRoute[];
+
+  constructor(routes: readonly MountedRoute[]) {
+    this.#routes = [...routes].sort((a, b) => b.mountPrefix.length - a.mountPrefix.length);
+  }
+
+  get routes(): readonly MountedRoute[] {
+    return this.#routes;
+  }
+
+  match(rawUrl: string): RouteMatch | undefined {
+    if (!rawUrl.startsWith('/')) {
+      throw new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'request target must be a path (origin-form), not an absolute URL');
+    }
+    for (const route of this.#routes) {
+      const rest = restAfterPrefix(rawUrl, route.mountPrefix);
+      if (rest === undefined) continue;
+      rejectPathEscapes(rest);
+      return { route, upstreamPath: joinPath(route.upstreamBasePath, rest) };
+    }
+    return undefined;
+  }
+}
+
+function restAfterPrefix(rawUrl: string, prefix: string): string | undefined {
+  if (!rawUrl.startsWith(prefix)) return undefined;
+  const next = rawUrl.charAt(prefix.length);
+  return next === '' || next === '/' || next === '?' ? rawUrl.slice(prefix.length) : undefined;
+}
+
+function joinPath(basePath: string, rest: string): string {
+  if (rest === '' || rest.startsWith('?')) return `${basePath || '/'}${rest}`;
+  return basePath + rest;
+}
+
+/**
+ * A request may never climb out of its route: dot segments, in any percent-encoding,
+ * with slashes or backslashes, raw or encoded, are refused rather than normalised.
+ */
+function rejectPathEscapes(rest: string): void {
+  const queryAt = rest.indexOf('?');
+  const path = queryAt === -1 ? rest : rest.slice(0, queryAt);
+  const decoded = decodeTwice(path).replaceAll('\\', '/');
+  if (decoded.includes('\0') || decoded.split('/').some((s) => s === '.' || s === '..')) {
+    throw new ProxyError('GREENLAKE_PROXY_BAD_PATH', 'path must not contain dot segments (. or ..), raw or percent-encoded');
+  }
+}
+
+/** Twice, because some upstreams decode twice: `%252e%252e` must not become `..` behind our back. */
+function decodeTwice(path: string): string {
+  let out = path;
+  for (let i = 0; i < 2 && out.includes('%'); i++) {
+    try {
+      out = decodeURIComponent(out);
+    } catch {
+      throw new ProxyError('GREENLAKE_PROXY_BAD_PATH', 'path has a malformed percent-encoding');
+    }
+  }
+  return out;
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
+import type { ProxyConfig, RouteConfig } from '../config/index.ts';
+import { createHttpAgent } from '../net/index.ts';
+import { buildProxyApp, mountRoute, type MountedRoute } from '../proxy/index.ts';
+import { TokenRegistry, type TokenKeeper } from '../tokens/index.ts';
+import { VERSION } from './version.ts';
+
+export { createLogger } from './logger.ts';
+export { VERSION } from './version.ts';
+
+export interface Gateway {
+  /** The main listener, e.g. `http://127.0.0.1:8080`. */
+  readonly url: string;
+  /** Routes served on a port of their own: route name → URL. */
+  readonly portUrls: ReadonlyMap<string, string>;
+  readonly tokens: TokenRegistry;
+  /** Readiness turns 503, listeners stop accepting, in-flight requests get `graceMs` to finish. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Wires config -> tokens -> proxy for every listener and starts listening. */
+export async function startGateway(config: ProxyConfig, logger: Logger): Promise<Gateway> {
+  const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
+  const tokens = new TokenRegistry(config, { dispatcher: agent, logger });
+  const startedAt = new Date();
+  let shuttingDown = false;
+  const admin: AdminState = {
+    isReady: () => !shuttingDown,
+    status: () => statusReport(config, tokens, startedAt, !shuttingDown),
+  };
+  const build = (routes: MountedRoute[]): FastifyInstance =>
+    buildProxyApp({ routes, dispatcher: agent, logger, admin: (app) => registerAdmin(app, admin) });
+
+  const keeperOf = (route: RouteConfig): TokenKeeper => tokens.keeper(route.client, route.region) as TokenKeeper;
+  const main = build(
+    config.routes.filter((r) => r.prefix !== undefined).map((r) => mountRoute(r, r.prefix as string, keeperOf(r))),
+  );
+  const ported = config.routes
+    .filter((r) => r.port !== undefined)
+    .map((r) => ({ route: r, app: build([mountRoute(r, '', keeperOf(r))]) }));
+
+  const apps = [main, ...ported.map((p) => p.app)];
+  try {
+    const url = await main.listen({ host: config.listen.host, port: config.listen.port });
+    const portUrls = new Map<string, string>();
+    for (const { route, app } of ported) {
+      portUrls.set(route.prefix ?? `port:${route.port}`, await app.listen({ host: config.listen.host, port: route.port }));
+    }
+    logger.info({ url, portUrls: Object.fromEntries(portUrls), routes: config.routes.length }, 'greenlake-proxy listening');
+    const close = async (graceMs = config.timeouts.shutdownGraceMs): Promise<void> => {
+      shuttingDown = true;
+      await closeApps(apps, graceMs, logger);
+      tokens.close();
+      await agent.close();
+    };
+    return { url, portUrls, tokens, close };
+  } catch (err) {
+    await Promise.allSettled(apps.map((a) => a.close()));
+    tokens.close();
+    await agent.destroy();
+    throw err;
+  }
+}
+
+/** Waits for in-flight requests; after the grace period, cuts whatever is left. */
+async function closeApps(apps: FastifyInstance[], graceMs: number, logger: Logger): Promise<void> {
+  const grace = setTimeout(() => {
+    logger.warn({ graceMs }, 'grace period over: closing the remaining connections');
+    for (const app of apps) app.server.closeAllConnections();
+  }, graceMs);
+  grace.unref();
+  await Promise.all(apps.map((app) => app.close()));
+  clearTimeout(grace);
+}
+
+function statusReport(config: ProxyConfig, tokens: TokenRegistry, startedAt: Date, ready: boolean): StatusReport {
+  return {
+    version: VERSION,
+    startedAt: startedAt.toISOString(),
+    ready,
+    routes: config.routes.map((r) => ({
+      name: r.prefix ?? `port:${r.port}`,
+      prefix: r.prefix ?? null,
+      port: r.port ?? null,
+      upstream: r.upstream,
+      client: r.client,
+      region: r.region,
+    })),
+    clients: config.clients.map((c) => ({
+      name: c.name,
+      clientId: c.clientId,
+      tokenUrl: c.tokenUrl,
+      authMethod: c.authMethod,
+      secretFrom: c.secret.kind === 'file' ? 'file' : 'config',
+    })),
+    tokens: tokens.statuses(),
+  };
+}

@@ -1,0 +1,36 @@
+import pino, { type DestinationStream, type Logger } from 'pino';
+
+/**
+ * Credentials must never reach a log line. Nothing logs headers or bodies, and these
+ * paths are redacted as a second line of defence.
+ */
+const REDACTED_PATHS = [
+  'authorization',
+  'cookie',
+  'clientSecret',
+  'client_secret',
+  'access_token',
+  'token',
+  '*.authorization',
+  '*.cookie',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.access_token',
+  '*.token',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["proxy-authorization"]',
+  '*.headers["x-api-key"]',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}

@@ -1,0 +1,4 @@
+export { TokenError, type TokenErrorCode, type OAuthErrorBody } from './errors.ts';
+export { TokenKeeper, type TokenState, type TokenStatus } from './keeper.ts';
+export { TokenRegistry } from './registry.ts';
+export { requestToken, type IssuedToken, type TokenRequest } from './request-token.ts';

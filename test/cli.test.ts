@@ -1,0 +1,153 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { DEMO_CLIENT } from '../src/emulator/index.ts';
+import { assertNoCredentialsIn, call, client, emulator, tokensSeenBy } from './helpers/index.ts';
+
+const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the real command line, with nothing of this process's environment but PATH. */
+function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return once(child, 'close').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+}
+
+t.test('a bad config exits 2 naming the key path, never the secret value', async (t) => {
+  const dir = t.testdir({
+    'bad.yaml': [
+      'clients:',
+      '  - name: a',
+      '    clientId: id-a',
+      '    clientSecret: TOP-SECRET-VALUE-1',
+      '    tokenUrl: http://sso.example.com/token',
+      '  - name: b',
+      '    clientId: id-b',
+      'routes:',
+      '  - prefix: /lab',
+      '    client: a',
+      '',
+    ].join('\n'),
+  });
+  const res = await run(['check', '--config', join(dir, 'bad.yaml')]);
+  t.equal(res.code, 2);
+  t.match(res.stderr, /clients\[1\]/, 'names the client without a secret');
+  t.match(res.stderr, /clients\[0\]\.tokenUrl/, 'names the non-https token URL');
+  t.match(res.stderr, /routes\[0\]\.upstream/, 'names the route without upstream');
+  t.notMatch(res.stderr + res.stdout, /TOP-SECRET-VALUE-1/, 'the secret value is never printed');
+});
+
+t.test('usage errors exit 2; --help and --version exit 0', async (t) => {
+  t.equal((await run(['frobnicate'])).code, 2);
+  t.equal((await run(['serve', '--bogus'])).code, 2);
+  const help = await run(['--help']);
+  t.equal(help.code, 0);
+  t.match(help.stdout, /Commands:/);
+  t.match((await run(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
+  const none = await run(['check']);
+  t.equal(none.code, 2, 'no configuration at all');
+  t.match(none.stderr, /GREENLAKE_CLIENT_ID/);
+});
+
+t.test('token prints a fresh access token and nothing else', async (t) => {
+  const emu = await emulator(t);
+  const res = await run(['token'], {
+    GREENLAKE_CLIENT_ID: DEMO_CLIENT.clientId,
+    GREENLAKE_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
+    GREENLAKE_TOKEN_URL: emu.tokenUrl,
+  });
+  t.equal(res.code, 0, res.stderr);
+  t.match(res.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/, 'exactly one JWT line on stdout');
+  t.equal(emu.tokenRequests.length, 1);
+
+  const bad = await run(['token'], {
+    GREENLAKE_CLIENT_ID: DEMO_CLIENT.clientId,
+    GREENLAKE_CLIENT_SECRET: 'wrong',
+    GREENLAKE_TOKEN_URL: emu.tokenUrl,
+  });
+  t.equal(bad.code, 1);
+  t.equal(bad.stdout, '', 'nothing on stdout when it fails');
+  t.match(bad.stderr, /invalid_client/);
+});
+
+t.test('check --online prints OK or the token endpoint error per client', async (t) => {
+  const emu = await emulator(t);
+  const dir = t.testdir({});
+  const file = join(dir, 'c.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      clients: [
+        { name: 'good', clientId: DEMO_CLIENT.clientId, clientSecret: '${GOOD_SECRET}', tokenUrl: emu.tokenUrl },
+        { name: 'bad', clientId: DEMO_CLIENT.clientId, clientSecret: 'nope', tokenUrl: emu.tokenUrl, authMethod: 'client_secret_basic' },
+      ],
+      routes: [{ prefix: '/lab', upstream: emu.url, client: 'good' }],
+    }),
+  );
+  const offline = await run(['check', '--config', file], { GOOD_SECRET: DEMO_CLIENT.clientSecret });
+  t.equal(offline.code, 0);
+  t.match(offline.stdout, /configuration OK/);
+  t.equal(emu.tokenRequests.length, 0, 'check alone fetches nothing');
+
+  const online = await run(['check', '--online', '--config', file], { GOOD_SECRET: DEMO_CLIENT.clientSecret });
+  t.equal(online.code, 1, 'one client failed');
+  t.match(online.stdout, /^OK\s+good: /m);
+  t.match(online.stdout, /^FAIL\s+bad: .*invalid_client/m);
+  t.notMatch(online.stdout, new RegExp(DEMO_CLIENT.clientSecret));
+});
+
+t.test('serve: requests flow, SIGTERM drains in-flight requests and exits 0, logs hold no credentials', async (t) => {
+  const emu = await emulator(t);
+  const dir = t.testdir({});
+  const file = join(dir, 'proxy.yaml');
+  await writeFile(
+    file,
+    [
+      'clients:',
+      '  - name: team',
+      `    clientId: ${DEMO_CLIENT.clientId}`,
+      '    clientSecret: ${SECRET}',
+      `    tokenUrl: ${emu.tokenUrl}`,
+      'routes:',
+      `  - { prefix: /dscc/us1, upstream: "${emu.url}" }`,
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', file, '--port', '0'], {
+    env: { PATH: process.env.PATH ?? '', SECRET: DEMO_CLIENT.clientSecret, LOG_LEVEL: 'debug' },
+  });
+  let logs = '';
+  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      logs += d.toString();
+      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(logs);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', () => reject(new Error(`exited early: ${logs}`)));
+  });
+  const http = client(t);
+  t.equal((await call(http, `${url}/dscc/us1/api/v1/volumes`)).status, 200);
+
+  emu.setApiFault({ kind: 'delay', ms: 1000 });
+  const slow = call(http, `${url}/dscc/us1/api/v1/storage-systems`);
+  while (emu.apiRequests.length < 2) await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  const [code] = await Promise.all([once(child, 'exit').then(([c]) => c), slow.then((r) => t.equal(r.status, 200, 'the in-flight request finished'))]);
+  t.equal(code, 0, 'exit status 0 after SIGTERM');
+  t.match(logs, /"msg":"request"/, 'one log line per request');
+  t.match(logs, /"route":"\/dscc\/us1"/);
+  t.match(logs, /"reqId":"/);
+  assertNoCredentialsIn(t, [logs], [DEMO_CLIENT.clientSecret, ...tokensSeenBy(emu)]);
+});

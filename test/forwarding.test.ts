@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import { createServer } from 'node:net';
+import t from 'tap';
+import { call, client, configFor, emulator, proxy } from './helpers/index.ts';
+
+t.test('every route reaches its upstream with a bearer token, and the answer comes back', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+
+  const servers = await call(http, `${gw.url}/com/us-west/compute-ops-mgmt/v1/servers?limit=2`);
+  t.equal(servers.status, 200);
+  const list = servers.json<{ count: number; items: unknown[] }>();
+  t.equal(list.items.length, 2);
+  const volumes = await call(http, `${gw.url}/dscc/us1/api/v1/volumes`);
+  t.equal(volumes.status, 200);
+  const devices = await call(http, `${gw.url}/glp/global/devices/v1/devices`);
+  t.equal(devices.status, 200);
+
+  t.same(
+    emu.apiRequests.map((r) => r.rawUrl),
+    ['/compute-ops-mgmt/v1/servers?limit=2', '/api/v1/volumes', '/devices/v1/devices'],
+    'the prefix is stripped and nothing else changes',
+  );
+  for (const r of emu.apiRequests) t.match(r.headers.authorization, /^Bearer eyJ/, 'a JWT bearer token was injected');
+});
+
+t.test('path and query are forwarded byte for byte', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+  const target = "/echo/servers/P07595-B21%2BMXQ1140XVX/it's?filter=name%20eq%20'a+b'&x=%2F%252e&empty=&flag";
+  const res = await call(http, `${gw.url}/com/us-west${target}`);
+  t.equal(res.status, 200);
+  t.equal(res.json().rawUrl, target, 'the upstream saw exactly what the caller sent');
+  t.equal(emu.apiRequests.at(-1)?.rawUrl, target);
+
+  const byId = await call(http, `${gw.url}/com/us-west/compute-ops-mgmt/v1/servers/P07595-B21%2BMXQ1140XVX`);
+  t.equal(byId.status, 200, 'a COM server id with %2B is found');
+  t.equal(emu.apiRequests.at(-1)?.rawUrl, '/compute-ops-mgmt/v1/servers/P07595-B21%2BMXQ1140XVX');
+});
+
+t.test('an unknown prefix gets 404 in GreenLake shape and nothing is forwarded', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+  for (const path of ['/nope/x', '/com', '/com/us-west2/x', '/com/us-westx/servers', '/', '/-/anything', '/-/status/x']) {
+    const res = await call(http, gw.url + path);
+    t.equal(res.status, 404, `${path} is 404`);
+    const body = res.json();
+    t.equal(body.httpStatusCode, 404);
+    t.equal(body.errorCode, 'GREENLAKE_PROXY_ROUTE_NOT_FOUND');
+    t.equal(body.debugId, res.headers['x-request-id'], 'debugId is the request id');
+    t.type(body.message, 'string');
+  }
+  t.equal(emu.apiRequests.length, 0, 'the emulator saw no request');
+  t.equal(emu.tokenRequests.length, 0, 'and no token was fetched');
+});
+
+t.test('dot segments in any encoding are refused before anything is forwarded', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+  const attempts = [
+    '/com/us-west/%2e%2e/dscc/x',
+    '/com/us-west/%2E%2e/x',
+    '/com/us-west/.%2e/x',
+    '/com/us-west/a/%252e%252e/x',
+    '/com/us-west/a%2f..%2fb',
+    '/com/us-west/a%5c..%5cb',
+    '/com/us-west/a/%00/b',
+  ];
+  for (const path of attempts) {
+    const res = await call(http, gw.url + path);
+    t.equal(res.status, 400, `${path} is refused`);
+    t.equal(res.json().errorCode, 'GREENLAKE_PROXY_BAD_PATH');
+  }
+  t.equal(emu.apiRequests.length, 0, 'nothing reached the upstream');
+});
+
+t.test("the caller's credentials never reach GreenLake; Host is the upstream's; X-Request-Id travels", async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+  const res = await call(http, `${gw.url}/glp/global/echo/headers`, {
+    headers: {
+      authorization: 'Bearer callers-own-token',
+      cookie: 'session=callers-cookie',
+      'proxy-authorization': 'Basic callers-proxy-secret',
+      'x-request-id': 'trace-abc-123',
+      'x-custom': 'kept',
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    },
+  });
+  t.equal(res.status, 200);
+  const seen = res.json<{ headers: Record<string, string> }>().headers;
+  t.match(seen.authorization, /^Bearer eyJ/, 'the proxy token replaced the caller one');
+  t.notOk(JSON.stringify(seen).includes('callers-'), 'no caller credential was forwarded');
+  t.equal(seen.cookie, undefined);
+  t.equal(seen['proxy-authorization'], undefined);
+  t.equal(seen.host, new URL(emu.url).host, 'Host is the upstream host');
+  t.equal(seen['x-request-id'], 'trace-abc-123', 'the caller request id is forwarded');
+  t.equal(seen['x-custom'], 'kept');
+  t.equal(seen.traceparent, '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', 'traceparent untouched');
+  t.equal(res.headers['x-request-id'], 'trace-abc-123', 'and returned to the caller');
+
+  const fresh = await call(http, `${gw.url}/glp/global/echo/headers`);
+  const created = fresh.headers['x-request-id'];
+  t.match(created, /^[0-9a-f-]{36}$/, 'a request id is created when none came');
+  t.equal(fresh.json<{ headers: Record<string, string> }>().headers['x-request-id'], created);
+});
+
+t.test('Location: relative passes unchanged, absolute on the upstream points back at the proxy', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+
+  const accepted = await call(http, `${gw.url}/glp/global/devices/v1/devices`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ serialNumber: 'SN1' }),
+  });
+  t.equal(accepted.status, 202);
+  t.match(accepted.headers.location, /^\/devices\/v1\/async-operations\/[\w-]+$/, 'relative Location unchanged');
+
+  const absolute = `${emu.url}/devices/v1/async-operations/abc?x=1`;
+  const redirected = await call(http, `${gw.url}/glp/global/redirect?to=${encodeURIComponent(absolute)}&status=303`);
+  t.equal(redirected.status, 303, 'redirects are returned, not followed');
+  t.equal(redirected.headers.location, `${gw.url}/glp/global/devices/v1/async-operations/abc?x=1`);
+
+  const elsewhere = 'https://example.com/devices';
+  const other = await call(http, `${gw.url}/glp/global/redirect?to=${encodeURIComponent(elsewhere)}`);
+  t.equal(other.headers.location, elsewhere, 'a Location on another host is left alone');
+  t.equal(emu.apiRequests.filter((r) => r.rawUrl.startsWith('/devices/v1/async')).length, 0, 'nothing followed a redirect');
+});
+
+t.test('upstream errors and 429s pass through unchanged, with their headers', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+  for (const status of [400, 403, 404, 500, 503]) {
+    const res = await call(http, `${gw.url}/dscc/us1/status/${status}`);
+    t.equal(res.status, status);
+    t.equal(res.headers['x-emulator'], '1', 'upstream headers kept');
+    t.equal(res.json().httpStatusCode, status, 'the upstream body, not ours');
+  }
+  emu.setRateLimit({ limit: 2, windowSeconds: 60 });
+  const answers = [];
+  for (let i = 0; i < 3; i++) answers.push(await call(http, `${gw.url}/dscc/us1/api/v1/volumes`));
+  t.same(answers.map((a) => a.status), [200, 200, 429]);
+  const limited = answers[2]!;
+  t.equal(limited.headers['ratelimit-limit'], '2');
+  t.equal(limited.headers['ratelimit-remaining'], '0');
+  t.ok(limited.headers['retry-after'], 'Retry-After passed through');
+  t.equal(limited.json().errorCode, 'HPE_GL_ERROR_TOO_MANY_REQUESTS');
+});
+
+t.test('bodies stream both ways intact', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+  const size = 8 * 1024 * 1024 + 7;
+  const upload = Buffer.alloc(size, 'greenlake');
+  const up = await call(http, `${gw.url}/dscc/us1/upload`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: upload,
+  });
+  t.equal(up.status, 200);
+  t.same(up.json(), { bytes: size, sha256: createHash('sha256').update(upload).digest('hex') }, 'upload arrived whole');
+
+  const down = await call(http, `${gw.url}/dscc/us1/download?bytes=${size}`);
+  t.equal(down.status, 200);
+  t.equal(Buffer.byteLength(down.text, 'latin1'), size, 'download arrived whole');
+
+  const json = JSON.stringify({ name: 'vol-1', sizeMiB: 1024 });
+  const small = await call(http, `${gw.url}/dscc/us1/echo/volumes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: json,
+  });
+  t.equal(small.json().bodySha256, createHash('sha256').update(json).digest('hex'));
+  t.equal(small.json().bodyBytes, json.length);
+});
+
+t.test('HEAD, DELETE and PATCH are forwarded with their method', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const http = client(t);
+  const head = await call(http, `${gw.url}/com/us-west/echo/x`, { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(head.text, '', 'HEAD has no body');
+  await call(http, `${gw.url}/com/us-west/echo/x`, { method: 'DELETE' });
+  await call(http, `${gw.url}/com/us-west/echo/x`, { method: 'PATCH', body: '{}', headers: { 'content-type': 'application/merge-patch+json' } });
+  t.same(emu.apiRequests.map((r) => r.method), ['HEAD', 'DELETE', 'PATCH']);
+});
+
+t.test('a route with its own port serves its upstream at /', async (t) => {
+  const emu = await emulator(t);
+  const port = await freePort();
+  const labPort = await freePort();
+  const gw = await proxy(
+    t,
+    configFor(emu, {
+      routes: [
+        { prefix: '/com/us-west', upstream: emu.url, port },
+        { port: labPort, upstream: emu.url, region: 'lab' },
+      ],
+    }),
+  );
+  const http = client(t);
+  const portUrl = gw.gateway.portUrls.get('/com/us-west');
+  t.equal(portUrl, `http://127.0.0.1:${port}`);
+  const viaPort = await call(http, `${portUrl}/compute-ops-mgmt/v1/servers?limit=1`);
+  t.equal(viaPort.status, 200);
+  const viaPrefix = await call(http, `${gw.url}/com/us-west/compute-ops-mgmt/v1/servers?limit=1`);
+  t.equal(viaPrefix.status, 200);
+  t.same(emu.apiRequests.map((r) => r.rawUrl), ['/compute-ops-mgmt/v1/servers?limit=1', '/compute-ops-mgmt/v1/servers?limit=1']);
+  const lab = await call(http, `http://127.0.0.1:${labPort}/devices/v1/devices`);
+  t.equal(lab.status, 200, 'a route with only a port is served at its root');
+  const health = await call(http, `${portUrl}/-/healthz`);
+  t.equal(health.status, 200, 'admin endpoints are not forwarded on a route port either');
+  t.equal(emu.apiRequests.length, 3);
+});
+
+t.test('upstream unreachable is 502, upstream too slow is 504, both in GreenLake shape', async (t) => {
+  const emu = await emulator(t);
+  const deadPort = await freePort();
+  const gw = await proxy(
+    t,
+    configFor(emu, {
+      routes: [
+        { prefix: '/dead', upstream: `http://127.0.0.1:${deadPort}`, region: 'dead' },
+        { prefix: '/slow', upstream: emu.url, region: 'slow' },
+      ],
+      timeouts: { upstreamHeadersMs: 300 },
+    }),
+  );
+  const http = client(t);
+  const dead = await call(http, `${gw.url}/dead/x`);
+  t.equal(dead.status, 502);
+  t.equal(dead.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_UNREACHABLE');
+  t.equal(dead.json().debugId, dead.headers['x-request-id']);
+
+  emu.setApiFault({ kind: 'delay', ms: 2000 });
+  const slow = await call(http, `${gw.url}/slow/api/v1/volumes`);
+  t.equal(slow.status, 504);
+  t.equal(slow.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_TIMEOUT');
+  t.equal(slow.json().httpStatusCode, 504);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

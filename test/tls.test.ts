@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { call, client, configFor, emulator, proxy } from './helpers/index.ts';
+
+const fixture = (name: string): string => new URL(`./fixtures/tls/${name}`, import.meta.url).pathname;
+const tls = { key: readFileSync(fixture('server.key')), cert: readFileSync(fixture('server.pem')) };
+
+t.test('upstream and token endpoint certificates are verified', async (t) => {
+  const emu = await emulator(t, { tls });
+  t.match(emu.url, /^https:/);
+  const untrusted = await proxy(t, configFor(emu, { tokens: { maxAttempts: 1 } }));
+  const http = client(t);
+  const refused = await call(http, `${untrusted.url}/dscc/us1/api/v1/volumes`);
+  t.equal(refused.status, 502, 'a certificate from an unknown CA is refused');
+  t.match(refused.json().message, /certificate|UNABLE_TO_VERIFY|self.signed/i);
+  t.equal(emu.apiRequests.length, 0, 'nothing was sent to the untrusted upstream');
+
+  const trusted = await proxy(t, configFor(emu, { caFile: fixture('ca.pem') }));
+  const ok = await call(http, `${trusted.url}/dscc/us1/api/v1/volumes`);
+  t.equal(ok.status, 200, 'with caFile the same upstream is trusted');
+  t.equal(emu.apiRequests.length, 1);
+});
+
+t.test('a route to an upstream whose certificate is untrusted answers GREENLAKE_PROXY_UPSTREAM_TLS', async (t) => {
+  const tlsEmu = await emulator(t, { tls });
+  const plainEmu = await emulator(t);
+  // Tokens come from the plain emulator; only the upstream is TLS.
+  const gw = await proxy(t, configFor(plainEmu, { routes: [{ prefix: '/secure', upstream: tlsEmu.url }] }));
+  const res = await call(client(t), `${gw.url}/secure/api/v1/volumes`);
+  t.equal(res.status, 502);
+  t.equal(res.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_TLS');
+  t.equal(tlsEmu.apiRequests.length, 0);
+});
