@@ -7,7 +7,8 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify';
 import type { Dispatcher } from 'undici';
-import { errorBody, ProxyError } from './errors.ts';
+import { TokenError } from '../tokens/index.ts';
+import { errorBody, fromTokenError, ProxyError } from './errors.ts';
 import { forward } from './forward.ts';
 import { RouteTable, type MountedRoute } from './route-table.ts';
 
@@ -101,6 +102,7 @@ function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply
 /** Fastify's own 4xx errors say what was wrong; anything unexpected is a 500 that says nothing more. */
 function asProxyError(err: unknown): ProxyError {
   if (err instanceof ProxyError) return err;
+  if (err instanceof TokenError) return fromTokenError(err);
   const fastifyError = err as Partial<FastifyError>;
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) {

@@ -59,11 +59,11 @@ export function errorBody(err: ProxyError, requestId: string): GreenLakeErrorBod
   };
 }
 
-export function fromTokenError(err: TokenError, routeName: string): ProxyError {
+export function fromTokenError(err: TokenError): ProxyError {
   const details: ErrorDetail[] = [];
   if (err.oauth) details.push({ type: 'oauth', ...err.oauth });
   if (err.endpointStatus !== undefined) details.push({ type: 'token_endpoint', status: err.endpointStatus });
-  return new ProxyError(err.code, `could not get a token for ${routeName}: ${err.message}`, { details, cause: err });
+  return new ProxyError(err.code, `could not get a token: ${err.message}`, { details, cause: err });
 }
 
 const TLS_ERROR_CODES = new Set([
@@ -89,7 +89,7 @@ const TIMEOUT_ERROR_CODES = new Set([
 /** An error from talking to the upstream, as the caller should see it. */
 export function fromUpstreamError(cause: unknown, upstream: string): ProxyError {
   if (cause instanceof ProxyError) return cause;
-  if (cause instanceof TokenError) return fromTokenError(cause, upstream);
+  if (cause instanceof TokenError) return fromTokenError(cause);
   const code = (cause as { code?: string } | undefined)?.code ?? 'unknown';
   if (TLS_ERROR_CODES.has(code)) {
     return new ProxyError('GREENLAKE_PROXY_UPSTREAM_TLS', `certificate of ${upstream} not trusted (${code})`, { cause });

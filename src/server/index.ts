@@ -49,11 +49,15 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
       portUrls.set(route.prefix ?? `port:${route.port}`, await app.listen({ host: config.listen.host, port: route.port }));
     }
     logger.info({ url, portUrls: Object.fromEntries(portUrls), routes: config.routes.length }, 'greenlake-proxy listening');
-    const close = async (graceMs = config.timeouts.shutdownGraceMs): Promise<void> => {
+    let closing: Promise<void> | undefined;
+    const close = (graceMs = config.timeouts.shutdownGraceMs): Promise<void> => {
       shuttingDown = true;
-      await closeApps(apps, graceMs, logger);
-      tokens.close();
-      await agent.close();
+      closing ??= (async () => {
+        await closeApps(apps, graceMs, logger);
+        tokens.close();
+        await agent.close();
+      })();
+      return closing;
     };
     return { url, portUrls, tokens, close };
   } catch (err) {
@@ -64,15 +68,25 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   }
 }
 
-/** Waits for in-flight requests; after the grace period, cuts whatever is left. */
+/**
+ * Waits for in-flight requests; after the grace period, cuts whatever is left. A
+ * kept-alive connection whose last request just finished is closed at once rather
+ * than left open until its keep-alive timeout.
+ */
 async function closeApps(apps: FastifyInstance[], graceMs: number, logger: Logger): Promise<void> {
+  const closeIdle = setInterval(() => {
+    for (const app of apps) app.server.closeIdleConnections();
+  }, 50);
   const grace = setTimeout(() => {
     logger.warn({ graceMs }, 'grace period over: closing the remaining connections');
     for (const app of apps) app.server.closeAllConnections();
   }, graceMs);
-  grace.unref();
-  await Promise.all(apps.map((app) => app.close()));
-  clearTimeout(grace);
+  try {
+    await Promise.all(apps.map((app) => app.close()));
+  } finally {
+    clearInterval(closeIdle);
+    clearTimeout(grace);
+  }
 }
 
 function statusReport(config: ProxyConfig, tokens: TokenRegistry, startedAt: Date, ready: boolean): StatusReport {

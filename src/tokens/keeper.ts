@@ -137,13 +137,15 @@ export class TokenKeeper {
   async #fetchWithRetries(initialDelayMs: number): Promise<CachedToken> {
     if (initialDelayMs > 0) await this.#pause(initialDelayMs);
     const { maxAttempts, backoffMaxMs } = this.#deps.tokens;
+    // A Retry-After longer than requests wait for a token ends this round; the cooldown honours it.
+    const longestPause = Math.max(backoffMaxMs, this.#deps.timeouts.tokenWaitMs);
     for (let attempt = 1; ; attempt++) {
       try {
         return this.#store(await this.#fetchOnce());
       } catch (cause) {
         const err = asTokenError(cause);
         const delay = this.#backoff(attempt, err.retryAfterMs);
-        const willRetry = err.retryable && attempt < maxAttempts && delay <= backoffMaxMs && !this.#stop.signal.aborted;
+        const willRetry = err.retryable && attempt < maxAttempts && delay <= longestPause && !this.#stop.signal.aborted;
         this.#log.warn({ code: err.code, attempt, willRetry, err: err.message }, 'token fetch failed');
         if (!willRetry) throw this.#recordFailure(err);
         await this.#pause(delay);
