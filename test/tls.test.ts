@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { call, client, configFor, emulator, proxy } from './helpers/index.ts';
 
 const fixture = (name: string): string => new URL(`./fixtures/tls/${name}`, import.meta.url).pathname;
@@ -30,4 +33,31 @@ t.test('a route to an upstream whose certificate is untrusted answers GREENLAKE_
   t.equal(res.status, 502);
   t.equal(res.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_TLS');
   t.equal(tlsEmu.apiRequests.length, 0);
+});
+
+t.test('NODE_EXTRA_CA_CERTS is trusted, as Node users expect', async (t) => {
+  const emu = await emulator(t, { tls });
+  const runToken = async (extraEnv: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> => {
+    const child = spawn(process.execPath, [new URL('../src/cli/main.ts', import.meta.url).pathname, 'token'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        GREENLAKE_CLIENT_ID: DEMO_CLIENT.clientId,
+        GREENLAKE_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
+        GREENLAKE_TOKEN_URL: emu.tokenUrl,
+        ...extraEnv,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const [code] = await once(child, 'close');
+    return { code: code as number, stdout, stderr };
+  };
+  const without = await runToken({});
+  t.equal(without.code, 1, 'an https token endpoint with an unknown CA is refused');
+  t.match(without.stderr, /certificate not trusted/);
+  const withExtra = await runToken({ NODE_EXTRA_CA_CERTS: fixture('ca.pem') });
+  t.equal(withExtra.code, 0, withExtra.stderr);
+  t.match(withExtra.stdout, /^eyJ/, 'with NODE_EXTRA_CA_CERTS the token is fetched');
 });

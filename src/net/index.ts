@@ -1,1 +1,2 @@
 export { createHttpAgent, type AgentOptions } from './agent.ts';
+export { isCertificateError } from './tls-errors.ts';

@@ -1,6 +1,7 @@
 import { decodeJwt } from 'jose';
 import type { Dispatcher } from 'undici';
 import type { AuthMethod } from '../config/index.ts';
+import { isCertificateError } from '../net/index.ts';
 import { TokenError, type OAuthErrorBody } from './errors.ts';
 
 export interface TokenRequest {
@@ -67,7 +68,11 @@ function formEncode(value: string): string {
 function networkError(cause: unknown, timeoutMs: number): TokenError {
   const err = cause as { name?: string; code?: string };
   const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
-  const what = timedOut ? `no answer within ${timeoutMs} ms` : `unreachable (${err.code ?? err.name ?? 'error'})`;
+  const what = timedOut
+    ? `no answer within ${timeoutMs} ms`
+    : isCertificateError(err.code)
+      ? `certificate not trusted (${err.code})`
+      : `unreachable (${err.code ?? err.name ?? 'error'})`;
   return new TokenError('GREENLAKE_PROXY_TOKEN_UNAVAILABLE', `token endpoint ${what}`, { retryable: true, cause });
 }
 
