@@ -238,6 +238,18 @@ t.test('defaults', async (t) => {
     upstreamHeadersMs: 60000,
     upstreamBodyMs: 300000,
     shutdownGraceMs: 25000,
+    inboundHeadersMs: 30000,
+    inboundIdleMs: 330000,
+  });
+  t.strictSame(config.inbound, {
+    allowUnauthenticated: false,
+    allowedHosts: [],
+    allowedOrigins: [],
+    requireHeader: undefined,
+    apiKeys: [],
+    jwt: undefined,
+    rateLimit: undefined,
+    maxHeaderBytes: 16384,
   });
   t.strictSame(config.tokens, { minTtlSeconds: 10, maxAttempts: 4, backoffBaseMs: 250, backoffMaxMs: 30000, defaultLifetimeSeconds: 300 });
   t.equal(config.caFile, undefined);
@@ -445,6 +457,119 @@ t.test('caFile must be readable', async (t) => {
 });
 
 // -------------------------------------------------------------------------------------------------
+// inbound and listen.tls
+
+const KEY_HASH = `sha256:${'ab'.repeat(32)}`;
+const OTHER_HASH = `sha256:${'cd'.repeat(32)}`;
+
+function withInbound(inbound: Raw, extra: Raw = {}): Raw {
+  return minimal({ inbound, ...extra });
+}
+
+function apiKey(extra: Raw = {}): Raw {
+  return { name: 'ci', keyHash: KEY_HASH, clients: ['team'], ...extra };
+}
+
+t.test('inbound: a full configuration resolves, host names normalised', async (t) => {
+  const config = parse(
+    withInbound(
+      {
+        allowedHosts: ['Proxy.Team.Example', '10.0.0.7', 'fd00::7', '[FD00::8]'],
+        allowedOrigins: ['https://Console.Team.Example', 'http://localhost:3000'],
+        requireHeader: { name: 'X-GreenLake-Proxy', value: 'true' },
+        apiKeys: [apiKey({ routes: ['/lab', 'port:9001'], methods: ['GET', 'HEAD'] })],
+        jwt: { issuer: 'https://idp.example.com', audience: 'greenlake-proxy', jwksUrl: 'https://idp.example.com/jwks', clients: { admins: ['team'] } },
+        rateLimit: { max: 100 },
+        maxHeaderBytes: 8192,
+      },
+      { routes: [{ prefix: '/lab', upstream: 'https://x.example.com' }, { port: 9001, upstream: 'https://y.example.com' }] },
+    ),
+  );
+  t.strictSame(config.inbound.allowedHosts, ['proxy.team.example', '10.0.0.7', '[fd00::7]', '[fd00::8]']);
+  t.strictSame(config.inbound.allowedOrigins, ['https://console.team.example', 'http://localhost:3000']);
+  t.strictSame(config.inbound.apiKeys, [{ name: 'ci', keyHash: KEY_HASH, clients: ['team'], routes: ['/lab', 'port:9001'], methods: ['GET', 'HEAD'] }]);
+  t.equal(config.inbound.jwt?.claim, 'groups', 'the JWT claim defaults to groups');
+  t.strictSame(config.inbound.rateLimit, { max: 100, timeWindowMs: 60000 });
+  t.equal(config.inbound.maxHeaderBytes, 8192);
+  t.ok(Object.isFrozen(config.inbound.apiKeys[0]?.clients), 'frozen like the rest');
+});
+
+t.test('inbound.apiKeys: hash format, known clients, routes and methods, no duplicates', async (t) => {
+  const keys = (...apiKeys: Raw[]) => withInbound({ apiKeys });
+  for (const keyHash of ['ab'.repeat(32), `sha256:${'AB'.repeat(32)}`, `sha256:${'ab'.repeat(31)}`, `sha512:${'ab'.repeat(32)}`, 'the-key-itself']) {
+    t.strictSame(problemsOf(keys(apiKey({ keyHash }))), [
+      'inbound.apiKeys[0].keyHash: must be sha256: and 64 lower-case hex digits (greenlake-proxy hash-key prints it)',
+    ]);
+  }
+  t.strictSame(problemsOf(keys(apiKey({ clients: ['nobody'] }))), ['inbound.apiKeys[0].clients[0]: no client named "nobody"']);
+  t.strictSame(problemsOf(keys(apiKey({ clients: [] }))), ['inbound.apiKeys[0].clients: must name at least one client']);
+  t.strictSame(problemsOf(keys(apiKey({ clients: undefined }))), ['inbound.apiKeys[0].clients: missing']);
+  t.strictSame(problemsOf(keys(apiKey({ routes: ['/dscc/us1', '/nope', 'port:9001'] }))), [
+    'inbound.apiKeys[0].routes[1]: no route named "/nope"',
+    'inbound.apiKeys[0].routes[2]: no route named "port:9001"',
+  ]);
+  t.strictSame(problemsOf(keys(apiKey({ routes: [] }))), ['inbound.apiKeys[0].routes: must not be empty (leave it out instead)']);
+  t.strictSame(problemsOf(keys(apiKey({ methods: ['get'] }))), ['inbound.apiKeys[0].methods[0]: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']);
+  t.strictSame(problemsOf(keys(apiKey({ methods: ['TRACE'] }))), ['inbound.apiKeys[0].methods[0]: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']);
+  t.strictSame(problemsOf(keys(apiKey(), apiKey({ keyHash: OTHER_HASH }))), ['inbound.apiKeys[1].name: duplicate: inbound.apiKeys[0] has the same name']);
+  t.strictSame(problemsOf(keys(apiKey(), apiKey({ name: 'ci2' }))), ['inbound.apiKeys[1].keyHash: duplicate: inbound.apiKeys[0] has the same key']);
+  t.strictSame(problemsOf(keys(apiKey({ name: 'c i' }))), ['inbound.apiKeys[0].name: may contain only A-Z a-z 0-9 . _ -']);
+  t.strictSame(problemsOf(keys(apiKey({ key: 'plain' }))), ['inbound.apiKeys[0].key: unknown key']);
+  t.same(parse(keys(apiKey({ routes: ['/dscc/us1'] }))).inbound.apiKeys[0]?.routes, ['/dscc/us1'], 'without routes, catalog prefixes name routes');
+});
+
+t.test('inbound hosts, origins, required header, rate limit and header size', async (t) => {
+  for (const host of ['proxy.example.com:8080', 'https://proxy.example.com', '*.example.com', 'proxy example', '', '[not-ipv6]']) {
+    t.strictSame(problemsOf(withInbound({ allowedHosts: [host] })), [
+      'inbound.allowedHosts[0]: must be a host name or IP address, without scheme, port or wildcard',
+    ]);
+  }
+  for (const origin of ['https://tool.example.com/', 'https://tool.example.com/app', 'tool.example.com', 'ftp://tool.example.com', '*', 'null']) {
+    t.strictSame(problemsOf(withInbound({ allowedOrigins: [origin] })), [
+      'inbound.allowedOrigins[0]: must be an origin such as https://tool.example.com (scheme, host, optional port; no path or trailing /)',
+    ]);
+  }
+  t.strictSame(problemsOf(withInbound({ requireHeader: { name: 'X Bad', value: 'v' } })), ['inbound.requireHeader.name: must be an HTTP header name']);
+  t.strictSame(problemsOf(withInbound({ requireHeader: { name: 'X-Ok', value: 'a\r\nb' } })), ['inbound.requireHeader.value: must be visible ASCII characters (spaces only inside)']);
+  t.strictSame(problemsOf(withInbound({ requireHeader: { name: 'X-Ok' } })), ['inbound.requireHeader.value: missing']);
+  t.strictSame(problemsOf(withInbound({ rateLimit: { max: 0 } })), ['inbound.rateLimit.max: must be an integer from 1 to 2147483647']);
+  t.strictSame(problemsOf(withInbound({ rateLimit: {} })), ['inbound.rateLimit.max: missing']);
+  t.strictSame(problemsOf(withInbound({ rateLimit: { max: 5, timeWindowMs: 0 } })), ['inbound.rateLimit.timeWindowMs: must be an integer from 1 to 2147483647']);
+  t.strictSame(problemsOf(withInbound({ maxHeaderBytes: 100 })), ['inbound.maxHeaderBytes: must be an integer from 1024 to 1048576']);
+  t.strictSame(problemsOf(withInbound({ allowUnauthenticated: 'yes' })), ['inbound.allowUnauthenticated: expected true or false, got a string']);
+  t.strictSame(problemsOf(withInbound({ apikeys: [] })), ['inbound.apikeys: unknown key']);
+  t.strictSame(problemsOf(minimal({ timeouts: { inboundHeadersMs: 0 } })), ['timeouts.inboundHeadersMs: must be an integer from 1 to 2147483647']);
+});
+
+t.test('inbound.jwt: https JWKS URL, known clients', async (t) => {
+  const jwt = (extra: Raw) => withInbound({ jwt: { issuer: 'https://idp.example.com', audience: 'proxy', jwksUrl: 'https://idp.example.com/jwks', clients: { admins: ['team'] }, ...extra } });
+  t.strictSame(problemsOf(jwt({ jwksUrl: 'http://idp.example.com/jwks' })), ['inbound.jwt.jwksUrl: must be https (http only on loopback addresses)']);
+  t.strictSame(problemsOf(jwt({ clients: { admins: ['team', 'nobody'] } })), ['inbound.jwt.clients.admins[1]: no client named "nobody"']);
+  t.strictSame(problemsOf(jwt({ clients: { admins: [] } })), ['inbound.jwt.clients.admins: must name at least one client']);
+  t.strictSame(problemsOf(jwt({ audience: undefined })), ['inbound.jwt.audience: missing']);
+  t.equal(parse(jwt({ jwksUrl: 'http://127.0.0.1:9000/jwks', claim: 'roles' })).inbound.jwt?.claim, 'roles');
+});
+
+t.test('listen.tls: both files readable, relative to the config file', async (t) => {
+  const dir = t.testdir({ conf: { 'proxy.yaml': 'listen: { tls: { certFile: tls/cert.pem, keyFile: tls/key.pem } }\nclients: [{ name: a, clientId: i, clientSecret: s }]\n', tls: { 'cert.pem': 'C', 'key.pem': 'K' } } });
+  const config = await loadConfig({ file: path.join(dir, 'conf', 'proxy.yaml'), env: {} });
+  t.strictSame(config.listen.tls, { certFile: path.join(dir, 'conf', 'tls', 'cert.pem'), keyFile: path.join(dir, 'conf', 'tls', 'key.pem') });
+  const missing = path.join(dir, 'missing.pem');
+  t.strictSame(problemsOf(minimal({ listen: { tls: { certFile: missing, keyFile: missing } } })), [
+    `listen.tls.certFile: cannot read ${missing} (ENOENT)`,
+    `listen.tls.keyFile: cannot read ${missing} (ENOENT)`,
+  ]);
+  t.strictSame(problemsOf(minimal({ listen: { tls: { certFile: missing } } })), ['listen.tls.keyFile: missing', `listen.tls.certFile: cannot read ${missing} (ENOENT)`]);
+});
+
+t.test('a non-loopback listen.host needs inbound authentication or allowUnauthenticated', async (t) => {
+  const exposed = 'listen.host: not a loopback address, and no inbound authentication is configured';
+  t.match(problemsOf(minimal({ listen: { host: '0.0.0.0' } })), [new RegExp(`^${escapeRegExp(exposed)}`)]);
+  t.match(problemsOf(minimal({ listen: { host: '::' }, inbound: { apiKeys: [] } })), [new RegExp(`^${escapeRegExp(exposed)}`)], 'an empty key list is no authentication');
+  t.equal(parse(withInbound({ apiKeys: [apiKey()] }, { listen: { host: '0.0.0.0' } })).listen.host, '0.0.0.0');
+  t.equal(parse(withInbound({ allowUnauthenticated: true }, { listen: { host: '10.0.0.1' } })).listen.host, '10.0.0.1');
+  t.equal(parse(minimal({ listen: { host: '127.1.2.3' } })).listen.host, '127.1.2.3');
+});
 
 t.test('${VAR} interpolation', async (t) => {
   const env = { TEAM: 'storage', ID: 'the-id', SECRET_VAR: SECRET, HOST: 'lab.example.com' };
@@ -601,7 +726,9 @@ function escapeRegExp(text: string): string {
 // -------------------------------------------------------------------------------------------------
 
 t.test('listen host and port: flags win over environment, which wins over the file', async (t) => {
-  const dir = t.testdir({ 'proxy.yaml': `listen: { host: 0.0.0.0, port: 9100 }\nclients: [{ name: a, clientId: i, clientSecret: s }]\n` });
+  const dir = t.testdir({
+    'proxy.yaml': `listen: { host: 0.0.0.0, port: 9100 }\ninbound: { allowUnauthenticated: true }\nclients: [{ name: a, clientId: i, clientSecret: s }]\n`,
+  });
   const file = path.join(dir, 'proxy.yaml');
   const fromFile = await loadConfig({ file, env: {} });
   t.strictSame(fromFile.listen, { host: '0.0.0.0', port: 9100 });
@@ -695,6 +822,11 @@ t.test('no secret value appears in any error message', async (t) => {
     ['secret as a prefix', withRoutes({ prefix: `/${SECRET}/`, upstream: 'https://x.example.com' }), SECRET],
     ['secret as a port', withRoutes({ prefix: '/lab', port: SECRET, upstream: 'https://x.example.com' }), SECRET],
     ['secret as a timeout', minimal({ timeouts: { tokenWaitMs: SECRET } }), SECRET],
+    ['the key itself pasted as keyHash', minimal({ inbound: { apiKeys: [{ name: 'ci', keyHash: SECRET, clients: ['team'] }] } }), SECRET],
+    ['secret as an allowed host with a port', minimal({ inbound: { allowedHosts: [`${SECRET}:443`] } }), SECRET],
+    ['secret as an allowed origin', minimal({ inbound: { allowedOrigins: [SECRET] } }), SECRET],
+    ['secret as a required header value', minimal({ inbound: { requireHeader: { name: 'X-A', value: `${SECRET}\n` } } }), SECRET],
+    ['secret as a JWKS URL', minimal({ inbound: { jwt: { issuer: 'i', audience: 'a', jwksUrl: `https://u:${SECRET}@idp.example.com`, clients: {} } } }), SECRET],
     ['secret as listen', minimal({ listen: SECRET }), SECRET],
     ['secret as clients', { clients: SECRET }, SECRET],
     ['secret in a malformed reference', { clients: [client({ clientSecret: `${SECRET}\${oops` })] }, SECRET],

@@ -34,9 +34,14 @@ export interface ClientView {
   readonly secretFrom: 'config' | 'file';
 }
 
+/** Liveness and readiness: open to probes even when callers need a key (they reveal nothing). */
+const HEALTHZ = '/-/healthz';
+const READYZ = '/-/readyz';
+export const PROBE_PATHS: readonly string[] = [HEALTHZ, READYZ];
+
 export function registerAdmin(app: FastifyInstance, state: AdminState): void {
-  app.get('/-/healthz', async () => ({ status: 'ok' }));
-  app.get('/-/readyz', async (_request, reply) => {
+  app.get(HEALTHZ, async () => ({ status: 'ok' }));
+  app.get(READYZ, async (_request, reply) => {
     const ready = state.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'shutting down' });
   });

@@ -10,6 +10,7 @@ export async function runDemo(options: CliOptions, env: Env): Promise<number> {
   const config = parseConfig(
     {
       listen: { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
+      inbound: { allowUnauthenticated: options.allowUnauthenticated },
       clients: [
         {
           name: 'demo',

@@ -8,6 +8,7 @@ export function loadFromCli(options: CliOptions, env: Env): Promise<ProxyConfig>
     overrides: {
       ...(options.host !== undefined && { host: options.host }),
       ...(options.port !== undefined && { port: options.port }),
+      allowUnauthenticated: options.allowUnauthenticated,
     },
   });
 }

@@ -4,6 +4,7 @@ import { VERSION } from '../server/index.ts';
 import { runCheck } from './check.ts';
 import { runDemo } from './demo.ts';
 import { runEmulator } from './emulator.ts';
+import { runHashKey } from './hash-key.ts';
 import { runServe } from './serve.ts';
 import { runToken } from './token.ts';
 import { USAGE } from './usage.ts';
@@ -17,6 +18,10 @@ export interface CliOptions {
   readonly online: boolean;
   readonly client: string | undefined;
   readonly region: string | undefined;
+  /** serve, check, demo: listen beyond loopback without inbound authentication, deliberately. */
+  readonly allowUnauthenticated: boolean;
+  /** hash-key: create a random key instead of reading one. */
+  readonly generate: boolean;
 }
 
 export class UsageError extends Error {
@@ -29,6 +34,7 @@ const COMMANDS = {
   token: runToken,
   emulator: runEmulator,
   demo: runDemo,
+  'hash-key': runHashKey,
 } satisfies Record<string, (options: CliOptions, env: Env) => Promise<number>>;
 
 /** Parses the command line and runs one command; returns the exit status. */
@@ -67,6 +73,8 @@ function parse(argv: readonly string[]): {
         online: { type: 'boolean', default: false },
         client: { type: 'string' },
         region: { type: 'string' },
+        'allow-unauthenticated': { type: 'boolean', default: false },
+        generate: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -89,6 +97,8 @@ function parse(argv: readonly string[]): {
       online: values.online,
       client: values.client,
       region: values.region,
+      allowUnauthenticated: values['allow-unauthenticated'],
+      generate: values.generate,
     },
   };
 }

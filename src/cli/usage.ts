@@ -8,6 +8,8 @@ Commands:
   token              Print a fresh access token for a client, and nothing else, on stdout
   emulator           Run the local GreenLake emulator alone
   demo               Run the emulator and the proxy wired together, and print curl lines to try
+  hash-key           Read an API key on stdin and print its inbound.apiKeys keyHash line;
+                     --generate creates a random key and prints both
 
 Options:
   --config FILE      YAML or JSON configuration (or GREENLAKE_PROXY_CONFIG)
@@ -16,6 +18,10 @@ Options:
   --online           check: fetch one token per client
   --client NAME      token: the client (default: the first)
   --region REGION    token: the region key (default: that of the client's first route)
+  --allow-unauthenticated
+                     Listen on a non-loopback address without inbound.apiKeys or inbound.jwt
+                     (refused otherwise): anyone who can connect uses the API clients' rights
+  --generate         hash-key: create a random key
   --help, -h         This text
   --version, -v      The version
 

@@ -11,12 +11,18 @@ export interface ListenOverrides {
   readonly port?: number | undefined;
 }
 
+/** Flags of the command line that change the configuration. */
+export interface CommandLineOverrides extends ListenOverrides {
+  /** `--allow-unauthenticated`: the same as inbound.allowUnauthenticated: true. */
+  readonly allowUnauthenticated?: boolean | undefined;
+}
+
 export interface LoadOptions {
   /** `--config`; when undefined, env.GREENLAKE_PROXY_CONFIG; when neither, zero-config from the environment. */
   readonly file?: string | undefined;
   readonly env: Environment;
   /** Command-line flags: they win over GREENLAKE_PROXY_HOST/PORT, which win over the file. */
-  readonly overrides?: ListenOverrides | undefined;
+  readonly overrides?: CommandLineOverrides | undefined;
 }
 
 const NO_CONFIGURATION = 'no configuration: set GREENLAKE_CLIENT_ID and GREENLAKE_CLIENT_SECRET, or pass --config FILE';
@@ -25,7 +31,8 @@ export async function loadConfig(options: LoadOptions): Promise<ProxyConfig> {
   const { env } = options;
   const listen = { ...listenFromEnvironment(env), ...listenFromFlags(options.overrides) };
   const file = options.file ?? nonEmpty(env['GREENLAKE_PROXY_CONFIG']);
-  return file === undefined ? configFromEnvironment(env, listen) : await configFromFile(file, env, listen);
+  const flags: Flags = { listen, allowUnauthenticated: options.overrides?.allowUnauthenticated === true };
+  return file === undefined ? configFromEnvironment(env, flags) : await configFromFile(file, env, flags);
 }
 
 /** Validates a configuration object already in memory (as parsed from a file, or built in code). */
@@ -40,6 +47,12 @@ function resolvedOrThrow(label: string, resolution: Resolution): ProxyConfig {
 
 // ---------------------------------------------------------------------------------------------
 // Listener overrides
+
+/** What the environment and the command line change in any configuration. */
+interface Flags {
+  readonly listen: Partial<ListenConfig>;
+  readonly allowUnauthenticated: boolean;
+}
 
 function listenFromEnvironment(env: Environment): Partial<ListenConfig> {
   const host = nonEmpty(env['GREENLAKE_PROXY_HOST']);
@@ -69,11 +82,11 @@ function isPort(port: number): boolean {
 // ---------------------------------------------------------------------------------------------
 // Configuration file
 
-async function configFromFile(file: string, env: Environment, listen: Partial<ListenConfig>): Promise<ProxyConfig> {
+async function configFromFile(file: string, env: Environment, flags: Flags): Promise<ProxyConfig> {
   const label = `config file ${file}`;
   const raw = parseDocument(label, file, await readConfigFile(label, file));
   const baseDir = path.dirname(path.resolve(file));
-  return resolvedOrThrow(label, resolveConfig(raw, { env, source: file, interpolate: true, listen, baseDir }));
+  return resolvedOrThrow(label, resolveConfig(raw, { env, source: file, interpolate: true, baseDir, ...flags }));
 }
 
 async function readConfigFile(label: string, file: string): Promise<string> {
@@ -158,7 +171,7 @@ const VARIABLE_FOR_PATH: Readonly<Record<string, string>> = {
   'clients[0].authMethod': 'GREENLAKE_AUTH_METHOD',
 };
 
-function configFromEnvironment(env: Environment, listen: Partial<ListenConfig>): ProxyConfig {
+function configFromEnvironment(env: Environment, flags: Flags): ProxyConfig {
   const client = {
     name: 'default',
     clientId: nonEmpty(env['GREENLAKE_CLIENT_ID']),
@@ -171,7 +184,7 @@ function configFromEnvironment(env: Environment, listen: Partial<ListenConfig>):
     throw new ConfigError('environment', [NO_CONFIGURATION]);
   }
   const raw = { clients: [definedOnly(client)] };
-  const resolution = resolveConfig(raw, { env, source: 'environment', interpolate: false, listen, baseDir: process.cwd() });
+  const resolution = resolveConfig(raw, { env, source: 'environment', interpolate: false, baseDir: process.cwd(), ...flags });
   if (resolution.ok) return resolution.config;
   const problems = [...secretVariableProblems(client), ...resolution.problems.filter((p) => p.path !== 'clients[0]').map(inVariableTerms)];
   throw new ConfigError('environment', problems.map(formatProblem));

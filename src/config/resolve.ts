@@ -7,13 +7,16 @@ import {
   LISTEN_DEFAULTS,
   TOKEN_DEFAULTS,
   checkClientName,
+  checkKeyHash,
   checkPrefix,
+  isLoopbackAddress,
   parseShape,
   type ParsedClient,
   type ParsedConfig,
+  type ParsedInbound,
   type ParsedRoute,
 } from './schema.ts';
-import type { ClientConfig, ListenConfig, ProxyConfig, RouteConfig, SecretSource } from './types.ts';
+import type { ClientConfig, InboundConfig, ListenConfig, ProxyConfig, RouteConfig, SecretSource } from './types.ts';
 
 export interface ResolveOptions {
   readonly env: Environment;
@@ -23,8 +26,10 @@ export interface ResolveOptions {
   readonly interpolate: boolean;
   /** Host/port from the environment or command line; they win over the configuration's `listen`. */
   readonly listen?: Partial<ListenConfig>;
-  /** Relative caFile and clientSecretFile paths are resolved against this (the config file's directory). */
+  /** Relative caFile, clientSecretFile and listen.tls paths are resolved against this (the config file's directory). */
   readonly baseDir?: string;
+  /** `--allow-unauthenticated`: the same as inbound.allowUnauthenticated: true. */
+  readonly allowUnauthenticated?: boolean;
 }
 
 export type Resolution =
@@ -34,7 +39,7 @@ export type Resolution =
 /** Validates a parsed configuration object and fills in every default. Collects all problems. */
 export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution {
   const interpolated = options.interpolate ? interpolateEnvironment(raw, options.env) : { value: raw, problems: [] };
-  const withListen = overrideListen(interpolated.value, options.listen);
+  const withListen = allowUnauthenticated(overrideListen(interpolated.value, options.listen), options.allowUnauthenticated);
   const shape = parseShape(withListen);
   const problems = [
     ...interpolated.problems,
@@ -58,6 +63,13 @@ function overrideListen(raw: unknown, listen: Partial<ListenConfig> | undefined)
   return { ...raw, listen: { ...fromFile, ...definedOnly(listen) } };
 }
 
+function allowUnauthenticated(raw: unknown, allow: boolean | undefined): unknown {
+  if (allow !== true || !isRecord(raw)) return raw;
+  const fromFile = raw['inbound'] === undefined ? {} : raw['inbound'];
+  if (!isRecord(fromFile)) return raw;
+  return { ...raw, inbound: { ...fromFile, allowUnauthenticated: true } };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rules across fields. They run on the raw object even when parts of it are malformed, so one
 // run reports everything; each rule looks only at values that have the right type.
@@ -66,7 +78,9 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
   if (!isRecord(raw)) return [];
   const clients = Array.isArray(raw['clients']) ? raw['clients'] : undefined;
   const routes = Array.isArray(raw['routes']) ? raw['routes'] : [];
-  const listenPort = isRecord(raw['listen']) ? raw['listen']['port'] : undefined;
+  const listen = isRecord(raw['listen']) ? raw['listen'] : {};
+  const listenPort = listen['port'];
+  const inbound = isRecord(raw['inbound']) ? raw['inbound'] : {};
   return [
     ...checkSecretPairs(clients ?? []),
     ...checkUniqueClientNames(clients ?? []),
@@ -75,8 +89,80 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkUniqueRouteValues(routes, 'port', isPortNumber),
     ...checkRoutePortsAgainstListen(routes, listenPort),
     ...checkBackoff(raw['tokens']),
-    ...checkCaFile(raw['caFile'], baseDir),
+    ...checkReadableFile(raw['caFile'], 'caFile', baseDir),
+    ...checkTlsFiles(listen['tls'], baseDir),
+    ...checkUnauthenticatedExposure(listen['host'], inbound),
+    ...checkApiKeys(inbound['apiKeys'], clients, routeNames(raw['routes'])),
+    ...checkJwtClients(inbound['jwt'], clients),
   ];
+}
+
+const EXPOSED_WITHOUT_AUTHENTICATION =
+  'not a loopback address, and no inbound authentication is configured: anyone who can connect would act with ' +
+  "the API clients' full rights. Configure inbound.apiKeys or inbound.jwt, or accept this deliberately with " +
+  '--allow-unauthenticated (inbound.allowUnauthenticated: true)';
+
+/** Checked on the final host, after --host and GREENLAKE_PROXY_HOST. */
+function checkUnauthenticatedExposure(host: unknown, inbound: Record<string, unknown>): Problem[] {
+  const address = host ?? LISTEN_DEFAULTS.host;
+  if (typeof address !== 'string' || address === '' || isLoopbackAddress(address)) return [];
+  const hasKeys = Array.isArray(inbound['apiKeys']) && inbound['apiKeys'].length > 0;
+  if (hasKeys || isRecord(inbound['jwt']) || inbound['allowUnauthenticated'] === true) return [];
+  return [{ path: 'listen.host', message: EXPOSED_WITHOUT_AUTHENTICATION }];
+}
+
+/** Names that apiKeys[].routes may use: every prefix, and `port:<n>` for routes without one. */
+function routeNames(routes: unknown): string[] {
+  if (!Array.isArray(routes)) return catalog.map((entry) => entry.prefix);
+  return routes.flatMap((route): string[] => {
+    if (!isRecord(route)) return [];
+    if (typeof route['prefix'] === 'string') return [route['prefix']];
+    return isPortNumber(route['port']) ? [`port:${route['port']}`] : [];
+  });
+}
+
+function checkApiKeys(apiKeys: unknown, clients: readonly unknown[] | undefined, routes: readonly string[]): Problem[] {
+  if (!Array.isArray(apiKeys)) return [];
+  const keyAt = (index: number): string => `inbound.apiKeys[${index}]`;
+  const perKey = apiKeys.flatMap((key, index): Problem[] => {
+    if (!isRecord(key)) return [];
+    return [
+      ...unknownNames(key['clients'], clients === undefined ? undefined : clientNames(clients), `${keyAt(index)}.clients`, 'client'),
+      ...unknownNames(key['routes'], routes, `${keyAt(index)}.routes`, 'route'),
+    ];
+  });
+  const field = (name: string) => apiKeys.map((key) => (isRecord(key) ? key[name] : undefined));
+  const validName = (value: unknown) => typeof value === 'string' && checkClientName(value) === undefined;
+  const validHash = (value: unknown) => typeof value === 'string' && checkKeyHash(value) === undefined;
+  return [
+    ...perKey,
+    ...duplicates(field('name'), validName).map(([first, again]) => ({
+      path: `${keyAt(again)}.name`,
+      message: `duplicate: inbound.apiKeys[${first}] has the same name`,
+    })),
+    ...duplicates(field('keyHash'), validHash).map(([first, again]) => ({
+      path: `${keyAt(again)}.keyHash`,
+      message: `duplicate: inbound.apiKeys[${first}] has the same key`,
+    })),
+  ];
+}
+
+function checkJwtClients(jwt: unknown, clients: readonly unknown[] | undefined): Problem[] {
+  if (!isRecord(jwt) || !isRecord(jwt['clients']) || clients === undefined) return [];
+  const known = clientNames(clients);
+  return Object.entries(jwt['clients']).flatMap(([value, names]) =>
+    unknownNames(names, known, `inbound.jwt.clients.${value}`, 'client'),
+  );
+}
+
+/** `what` names in `list` that are not among `known` (undefined: nothing to compare with). */
+function unknownNames(list: unknown, known: readonly string[] | undefined, at: string, what: string): Problem[] {
+  if (!Array.isArray(list) || known === undefined) return [];
+  return list.flatMap((name, index): Problem[] =>
+    typeof name === 'string' && name !== '' && !known.includes(name)
+      ? [{ path: `${at}[${index}]`, message: `no ${what} named ${JSON.stringify(name)}` }]
+      : [],
+  );
 }
 
 function checkSecretPairs(clients: readonly unknown[]): Problem[] {
@@ -146,15 +232,23 @@ function checkBackoff(tokens: unknown): Problem[] {
   return [{ path: 'tokens.backoffMaxMs', message: 'must be at least tokens.backoffBaseMs' }];
 }
 
-function checkCaFile(caFile: unknown, baseDir: string | undefined): Problem[] {
-  if (typeof caFile !== 'string' || caFile === '') return [];
-  const file = resolvePath(caFile, baseDir);
+function checkTlsFiles(tls: unknown, baseDir: string | undefined): Problem[] {
+  if (!isRecord(tls)) return [];
+  return [
+    ...checkReadableFile(tls['certFile'], 'listen.tls.certFile', baseDir),
+    ...checkReadableFile(tls['keyFile'], 'listen.tls.keyFile', baseDir),
+  ];
+}
+
+function checkReadableFile(name: unknown, at: string, baseDir: string | undefined): Problem[] {
+  if (typeof name !== 'string' || name === '') return [];
+  const file = resolvePath(name, baseDir);
   try {
-    if (statSync(file).isDirectory()) return [{ path: 'caFile', message: `cannot read ${file} (EISDIR)` }];
+    if (statSync(file).isDirectory()) return [{ path: at, message: `cannot read ${file} (EISDIR)` }];
     accessSync(file, constants.R_OK);
     return [];
   } catch (error) {
-    return [{ path: 'caFile', message: `cannot read ${file} (${errorCode(error)})` }];
+    return [{ path: at, message: `cannot read ${file} (${errorCode(error)})` }];
   }
 }
 
@@ -179,7 +273,8 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
   const defaultClient = clients[0]?.name ?? '';
   const routes = data.routes === undefined ? catalogRoutes(defaultClient) : data.routes.map((route) => buildRoute(route, defaultClient));
   return deepFreeze({
-    listen: data.listen,
+    listen: buildListen(data.listen, options.baseDir),
+    inbound: buildInbound(data.inbound),
     clients,
     routes,
     timeouts: data.timeouts,
@@ -187,6 +282,37 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
     caFile: data.caFile === undefined ? undefined : resolvePath(data.caFile, options.baseDir),
     source: options.source,
   });
+}
+
+function buildListen(listen: ParsedConfig['listen'], baseDir: string | undefined): ListenConfig {
+  if (listen.tls === undefined) return { host: listen.host, port: listen.port };
+  const tls = { certFile: resolvePath(listen.tls.certFile, baseDir), keyFile: resolvePath(listen.tls.keyFile, baseDir) };
+  return { host: listen.host, port: listen.port, tls };
+}
+
+function buildInbound(inbound: ParsedInbound): InboundConfig {
+  return {
+    allowUnauthenticated: inbound.allowUnauthenticated,
+    allowedHosts: inbound.allowedHosts.map(normalHostName),
+    allowedOrigins: inbound.allowedOrigins.map((origin) => origin.toLowerCase()),
+    requireHeader: inbound.requireHeader,
+    apiKeys: inbound.apiKeys.map((key) => ({
+      name: key.name,
+      keyHash: key.keyHash,
+      clients: key.clients,
+      routes: key.routes,
+      methods: key.methods,
+    })),
+    jwt: inbound.jwt,
+    rateLimit: inbound.rateLimit,
+    maxHeaderBytes: inbound.maxHeaderBytes,
+  };
+}
+
+/** As a Host header carries it: lower case, an IPv6 address in brackets. */
+function normalHostName(host: string): string {
+  const lower = host.toLowerCase();
+  return lower.includes(':') && !lower.startsWith('[') ? `[${lower}]` : lower;
 }
 
 function buildClient(client: ParsedClient, baseDir: string | undefined): ClientConfig {

@@ -1,6 +1,7 @@
+import net from 'node:net';
 import * as z from 'zod';
 import { formatPath, type Problem } from './errors.ts';
-import type { ListenConfig, TimeoutsConfig, TokensConfig } from './types.ts';
+import type { HttpMethod, ListenConfig, TimeoutsConfig, TokensConfig } from './types.ts';
 
 export const DEFAULT_TOKEN_URL = 'https://sso.common.cloud.hpe.com/as/token.oauth2';
 
@@ -16,7 +17,18 @@ export const TIMEOUT_DEFAULTS = {
   upstreamHeadersMs: 60_000,
   upstreamBodyMs: 300_000,
   shutdownGraceMs: 25_000,
+  inboundHeadersMs: 30_000,
+  // Longer than upstreamBodyMs, so that a silent upstream is reported by its own timeout (504) first.
+  inboundIdleMs: 330_000,
 } as const satisfies TimeoutsConfig;
+
+export const INBOUND_DEFAULTS = {
+  maxHeaderBytes: 16 * 1024,
+  rateLimitWindowMs: 60_000,
+  jwtClaim: 'groups',
+} as const;
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const satisfies readonly HttpMethod[];
 
 export const TOKEN_DEFAULTS = {
   minTtlSeconds: 10,
@@ -28,6 +40,10 @@ export const TOKEN_DEFAULTS = {
 
 const CLIENT_NAME = /^[A-Za-z0-9._-]+$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._~-]+$/;
+const KEY_HASH = /^sha256:[0-9a-f]{64}$/;
+const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
 
 // ---------------------------------------------------------------------------------------------
 // Field rules. Each returns a short message, or undefined when the value is fine. None of them
@@ -60,6 +76,44 @@ export function checkHttpUrl(text: string): string | undefined {
   if (url.username !== '' || url.password !== '' || authorityOf(text).includes('@')) return 'must not contain credentials';
   if (/[?#]/.test(text)) return 'must not have a query or fragment';
   return undefined;
+}
+
+export function checkKeyHash(text: string): string | undefined {
+  return KEY_HASH.test(text) ? undefined : 'must be sha256: and 64 lower-case hex digits (greenlake-proxy hash-key prints it)';
+}
+
+/** A name or IP address as it appears in a Host header, without port: `proxy.example.com`, `10.0.0.7`, `[fd00::7]`. */
+export function checkHostName(text: string): string | undefined {
+  if (text.startsWith('[') && text.endsWith(']') && net.isIPv6(text.slice(1, -1))) return undefined;
+  if (net.isIPv6(text)) return undefined;
+  if (HOST_NAME.test(text)) return undefined;
+  return 'must be a host name or IP address, without scheme, port or wildcard';
+}
+
+/** An origin as browsers send it: scheme, host and optional port, nothing else. */
+export function checkOrigin(text: string): string | undefined {
+  const url = /^https?:\/\//i.test(text) ? URL.parse(text) : null;
+  if (url === null || url.origin.toLowerCase() !== text.toLowerCase()) {
+    return 'must be an origin such as https://tool.example.com (scheme, host, optional port; no path or trailing /)';
+  }
+  return undefined;
+}
+
+export function checkHeaderName(text: string): string | undefined {
+  return HEADER_NAME.test(text) ? undefined : 'must be an HTTP header name';
+}
+
+export function checkHeaderValue(text: string): string | undefined {
+  return HEADER_VALUE.test(text) ? undefined : 'must be visible ASCII characters (spaces only inside)';
+}
+
+/** Whether a listen address only accepts connections from this machine. */
+export function isLoopbackAddress(host: string): boolean {
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  const lower = bare.toLowerCase();
+  if (lower === 'localhost' || lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
+  const v4 = lower.startsWith('::ffff:') ? lower.slice(7) : lower;
+  return net.isIPv4(v4) && v4.startsWith('127.');
 }
 
 function isLoopbackHost(hostname: string): boolean {
@@ -111,9 +165,51 @@ const routeSchema = z.strictObject({
   region: nonEmptyString.optional(),
 });
 
+const tlsFilesSchema = z.strictObject({
+  certFile: nonEmptyString,
+  keyFile: nonEmptyString,
+});
+
 const listenSchema = z.strictObject({
   host: nonEmptyString.default(LISTEN_DEFAULTS.host),
   port: integerIn(0, 65535).default(LISTEN_DEFAULTS.port),
+  tls: tlsFilesSchema.optional(),
+});
+
+function nonEmptyList<T extends z.ZodType>(item: T) {
+  return z.array(item).min(1, { error: 'must not be empty (leave it out instead)' });
+}
+
+const apiKeySchema = z.strictObject({
+  name: ruled(checkClientName),
+  keyHash: ruled(checkKeyHash),
+  clients: z.array(nonEmptyString).min(1, { error: 'must name at least one client' }),
+  routes: nonEmptyList(nonEmptyString).optional(),
+  methods: nonEmptyList(z.enum(HTTP_METHODS)).optional(),
+});
+
+const jwtSchema = z.strictObject({
+  issuer: nonEmptyString,
+  audience: nonEmptyString,
+  jwksUrl: httpUrl,
+  claim: nonEmptyString.default(INBOUND_DEFAULTS.jwtClaim),
+  clients: z.record(z.string(), z.array(nonEmptyString).min(1, { error: 'must name at least one client' })),
+});
+
+const inboundSchema = z.strictObject({
+  allowUnauthenticated: z.boolean().default(false),
+  allowedHosts: z.array(ruled(checkHostName)).default([]),
+  allowedOrigins: z.array(ruled(checkOrigin)).default([]),
+  requireHeader: z.strictObject({ name: ruled(checkHeaderName), value: ruled(checkHeaderValue) }).optional(),
+  apiKeys: z.array(apiKeySchema).default([]),
+  jwt: jwtSchema.optional(),
+  rateLimit: z
+    .strictObject({
+      max: integerIn(1, MAX_TIMER_MS),
+      timeWindowMs: timerMs.default(INBOUND_DEFAULTS.rateLimitWindowMs),
+    })
+    .optional(),
+  maxHeaderBytes: integerIn(1024, 1024 * 1024).default(INBOUND_DEFAULTS.maxHeaderBytes),
 });
 
 const timeoutsSchema = z.strictObject({
@@ -123,6 +219,8 @@ const timeoutsSchema = z.strictObject({
   upstreamHeadersMs: timerMs.default(TIMEOUT_DEFAULTS.upstreamHeadersMs),
   upstreamBodyMs: timerMs.default(TIMEOUT_DEFAULTS.upstreamBodyMs),
   shutdownGraceMs: timerMs.default(TIMEOUT_DEFAULTS.shutdownGraceMs),
+  inboundHeadersMs: timerMs.default(TIMEOUT_DEFAULTS.inboundHeadersMs),
+  inboundIdleMs: timerMs.default(TIMEOUT_DEFAULTS.inboundIdleMs),
 });
 
 const tokensSchema = z.strictObject({
@@ -135,6 +233,7 @@ const tokensSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   listen: listenSchema.prefault({}),
+  inbound: inboundSchema.prefault({}),
   clients: z.array(clientSchema).min(1, { error: 'needs at least one client' }),
   routes: z.array(routeSchema).min(1, { error: 'must not be empty (leave it out to serve every catalog route)' }).optional(),
   timeouts: timeoutsSchema.prefault({}),
@@ -145,6 +244,7 @@ export const configSchema = z.strictObject({
 export type ParsedConfig = z.output<typeof configSchema>;
 export type ParsedClient = z.output<typeof clientSchema>;
 export type ParsedRoute = z.output<typeof routeSchema>;
+export type ParsedInbound = z.output<typeof inboundSchema>;
 
 export type ShapeResult =
   | { readonly ok: true; readonly data: ParsedConfig }

@@ -31,6 +31,13 @@ export interface RouteConfig {
 export interface ListenConfig {
   readonly host: string;
   readonly port: number;
+  /** Serve https with this certificate and key (PEM files, re-read when they change); absent: plain http. */
+  readonly tls?: TlsFilesConfig | undefined;
+}
+
+export interface TlsFilesConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 export interface TimeoutsConfig {
@@ -46,6 +53,10 @@ export interface TimeoutsConfig {
   readonly upstreamBodyMs: number;
   /** On SIGTERM/SIGINT, how long in-flight requests may take to finish. */
   readonly shutdownGraceMs: number;
+  /** How long a caller may take to send a request's headers (slow-header attacks): 408 after it. */
+  readonly inboundHeadersMs: number;
+  /** Longest silence on a caller's connection, either way; never a cap on a whole request, so big uploads keep going. */
+  readonly inboundIdleMs: number;
 }
 
 export interface TokensConfig {
@@ -59,8 +70,63 @@ export interface TokensConfig {
   readonly defaultLifetimeSeconds: number;
 }
 
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
+
+/** Who may call the proxy, from where, and how often. */
+export interface InboundConfig {
+  /** Listening on a non-loopback address without apiKeys or jwt was accepted deliberately. */
+  readonly allowUnauthenticated: boolean;
+  /** Host names (lower case, IPv6 in brackets) accepted in the Host header besides the defaults. */
+  readonly allowedHosts: readonly string[];
+  /** Origins (`https://tool.example.com`) whose browser requests are accepted; none by default. */
+  readonly allowedOrigins: readonly string[];
+  /** A header every request must carry (except health probes), e.g. `X-GreenLake-Proxy: 1`. */
+  readonly requireHeader: RequiredHeaderConfig | undefined;
+  readonly apiKeys: readonly ApiKeyConfig[];
+  readonly jwt: JwtConfig | undefined;
+  readonly rateLimit: RateLimitConfig | undefined;
+  /** Largest request head (request line and headers) accepted; larger ones get 431. */
+  readonly maxHeaderBytes: number;
+}
+
+export interface RequiredHeaderConfig {
+  readonly name: string;
+  readonly value: string;
+}
+
+/** A caller's key, known only by its hash. */
+export interface ApiKeyConfig {
+  readonly name: string;
+  /** `sha256:<64 hex digits>` of the key. */
+  readonly keyHash: string;
+  /** Client names whose routes the key may use. */
+  readonly clients: readonly string[];
+  /** Route names (prefixes, or `port:<n>`) it may use; undefined: every route of its clients. */
+  readonly routes: readonly string[] | undefined;
+  /** Methods it may use; undefined: all. */
+  readonly methods: readonly HttpMethod[] | undefined;
+}
+
+/** Bearer JWTs from the team's identity provider. */
+export interface JwtConfig {
+  readonly issuer: string;
+  readonly audience: string;
+  readonly jwksUrl: string;
+  /** The claim (a string or a list of strings) whose values `clients` maps. */
+  readonly claim: string;
+  /** Claim value -> client names its holder may use. */
+  readonly clients: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface RateLimitConfig {
+  /** Requests per window, per API key or JWT subject (per client address when none is presented). */
+  readonly max: number;
+  readonly timeWindowMs: number;
+}
+
 export interface ProxyConfig {
   readonly listen: ListenConfig;
+  readonly inbound: InboundConfig;
   readonly clients: readonly ClientConfig[];
   readonly routes: readonly RouteConfig[];
   readonly timeouts: TimeoutsConfig;

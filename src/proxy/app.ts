@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES, type ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerOptions,
 } from 'fastify';
 import type { Dispatcher } from 'undici';
+import { InboundError, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
-import { errorBody, fromTokenError, ProxyError } from './errors.ts';
+import { errorBody, fromClientError, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
 import { forward } from './forward.ts';
 import { RouteTable, type MountedRoute } from './route-table.ts';
 
@@ -32,21 +36,40 @@ export interface ProxyAppOptions {
   readonly logger: FastifyBaseLogger;
   /** Registers the admin endpoints under `/-/`: the proxy itself owns none of their state. */
   readonly admin: (app: FastifyInstance) => void;
+  /** Who may call: its hooks run before anything is routed, its scope check before anything is forwarded. */
+  readonly inbound: Inbound;
+  readonly listener: ListenerSettings;
+}
+
+/** How the listener's HTTP server treats callers' connections. */
+export interface ListenerSettings {
+  /** Serve https with this pair; undefined: plain http. */
+  readonly tls: TlsMaterial | undefined;
+  /** Request line plus headers; more gets 431. */
+  readonly maxHeaderBytes: number;
+  /** Time to receive the request headers; then 408. */
+  readonly headersTimeoutMs: number;
+  /** Longest silence on a connection; never a cap on a whole (long) request. */
+  readonly idleTimeoutMs: number;
 }
 
 const ADMIN_PREFIX = '/-/';
 const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
 
-/** A listener's app: admin endpoints, the catch-all forwarder, and GreenLake-shaped errors. */
-export function buildProxyApp(options: ProxyAppOptions): FastifyInstance {
+/** A listener's app: inbound checks, admin endpoints, the catch-all forwarder, and GreenLake-shaped errors. */
+export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyInstance> {
   const table = new RouteTable(options.routes);
-  const app = Fastify({
+  const app = newFastify(options.listener, {
     loggerInstance: options.logger,
     logController: new Fastify.LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestId,
     routerOptions: { maxParamLength: 64 * 1024 },
     return503OnClosing: true,
+    // trustProxy stays off: X-Forwarded-* never decides a caller's address, protocol or host.
+    trustProxy: false,
+    connectionTimeout: options.listener.idleTimeoutMs,
     frameworkErrors: (err, request, reply) => sendError(asProxyError(err), request, reply),
+    clientErrorHandler: (err, socket) => answerClientError(err, socket, options.logger),
   });
 
   // Bodies are never parsed: they stream to the upstream as they came.
@@ -57,19 +80,36 @@ export function buildProxyApp(options: ProxyAppOptions): FastifyInstance {
   app.addHook('onRequest', async (request, reply) => {
     request.proxy = { route: undefined, client: undefined, upstreamStatus: undefined, replayed: false };
     reply.header('x-request-id', request.id);
+    // Node parses `GET /x\r\nName: value` as HTTP/0.9 with headers: a request line cut short, never a real client.
+    if (request.raw.httpVersionMajor !== 1) throw new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'only HTTP/1.0 and HTTP/1.1 are served');
   });
   app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
+  await options.inbound.register(app);
 
   options.admin(app);
-  app.all('*', (request, reply) => proxyRequest(table, options.dispatcher, request, reply));
+  app.all('*', (request, reply) => proxyRequest(table, options, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply));
   app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply));
   return app;
 }
 
+type AppOptions = Pick<FastifyServerOptions, 'loggerInstance' | 'logController' | 'genReqId' | 'routerOptions' | 'return503OnClosing' | 'trustProxy' | 'connectionTimeout' | 'frameworkErrors' | 'clientErrorHandler'>;
+
+function newFastify(listener: ListenerSettings, options: AppOptions): FastifyInstance {
+  const server: ServerOptions = {
+    maxHeaderSize: listener.maxHeaderBytes,
+    headersTimeout: listener.headersTimeoutMs,
+    // Node looks for late headers only this often (default 30 s): keep the timeout close to what is configured.
+    connectionsCheckingInterval: Math.min(1_000, listener.headersTimeoutMs),
+  };
+  if (listener.tls === undefined) return Fastify({ ...options, http: server });
+  // The https instance differs from the http one only in its server type, which no route here uses.
+  return Fastify({ ...options, https: { ...server, cert: listener.tls.cert, key: listener.tls.key } }) as unknown as FastifyInstance;
+}
+
 async function proxyRequest(
   table: RouteTable,
-  dispatcher: Dispatcher,
+  options: ProxyAppOptions,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
@@ -78,7 +118,8 @@ async function proxyRequest(
   if (!match) throw notFound(rawUrl, table);
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
-  return forward(dispatcher, match, request, reply);
+  options.inbound.authorize(request, match.route.name, match.route.config.client);
+  return forward(options.dispatcher, match, request, reply);
 }
 
 function notFound(rawUrl: string, table: RouteTable): ProxyError {
@@ -102,6 +143,7 @@ function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply
 /** Fastify's own 4xx errors say what was wrong; anything unexpected is a 500 that says nothing more. */
 function asProxyError(err: unknown): ProxyError {
   if (err instanceof ProxyError) return err;
+  if (err instanceof InboundError) return fromInboundError(err);
   if (err instanceof TokenError) return fromTokenError(err);
   const fastifyError = err as Partial<FastifyError>;
   const status = fastifyError.statusCode ?? 500;
@@ -110,6 +152,30 @@ function asProxyError(err: unknown): ProxyError {
   }
   if (status === 503) return new ProxyError('GREENLAKE_PROXY_SHUTTING_DOWN', 'shutting down', { cause: err });
   return new ProxyError('GREENLAKE_PROXY_INTERNAL', 'internal error', { cause: err });
+}
+
+/**
+ * Node's parser refused the bytes (headers too large or too slow, malformed request line, CR/LF
+ * where none may be): no request exists, so answer on the socket, in GreenLake's shape, and close.
+ */
+function answerClientError(err: { code?: string }, socket: Socket, logger: FastifyBaseLogger): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const error = fromClientError(err);
+  const id = randomUUID();
+  logger.info({ reqId: id, code: error.code, parserError: err.code }, 'request refused by the HTTP parser');
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify(errorBody(error, id));
+  const head = [
+    `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? ''}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(body)}`,
+    `x-request-id: ${id}`,
+    'connection: close',
+  ];
+  socket.write(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 function describeCause(cause: unknown): string | undefined {
@@ -122,6 +188,7 @@ function logRequest(request: FastifyRequest, reply: FastifyReply): void {
   const { route, client, upstreamStatus, replayed } = request.proxy;
   request.log.info(
     {
+      who: request.principal?.name,
       method: request.method,
       path: request.raw.url,
       route,

@@ -1,3 +1,5 @@
+import { isCertificateError } from '../net/index.ts';
+import { InboundError, type InboundErrorCode } from '../inbound/index.ts';
 import { TokenError, type TokenErrorCode } from '../tokens/index.ts';
 
 /**
@@ -8,6 +10,14 @@ const STATUS_BY_CODE = {
   GREENLAKE_PROXY_ROUTE_NOT_FOUND: 404,
   GREENLAKE_PROXY_BAD_PATH: 400,
   GREENLAKE_PROXY_BAD_REQUEST: 400,
+  GREENLAKE_PROXY_UNAUTHENTICATED: 401,
+  GREENLAKE_PROXY_HOST_NOT_ALLOWED: 403,
+  GREENLAKE_PROXY_ORIGIN_NOT_ALLOWED: 403,
+  GREENLAKE_PROXY_FORBIDDEN: 403,
+  GREENLAKE_PROXY_REQUEST_TIMEOUT: 408,
+  GREENLAKE_PROXY_HEADER_REQUIRED: 412,
+  GREENLAKE_PROXY_RATE_LIMITED: 429,
+  GREENLAKE_PROXY_HEADERS_TOO_LARGE: 431,
   GREENLAKE_PROXY_UPSTREAM_UNREACHABLE: 502,
   GREENLAKE_PROXY_UPSTREAM_TLS: 502,
   GREENLAKE_PROXY_UPSTREAM_TIMEOUT: 504,
@@ -16,8 +26,9 @@ const STATUS_BY_CODE = {
   GREENLAKE_PROXY_SECRET_UNREADABLE: 502,
   GREENLAKE_PROXY_TOKEN_TIMEOUT: 504,
   GREENLAKE_PROXY_SHUTTING_DOWN: 503,
+  GREENLAKE_PROXY_AUTH_UNAVAILABLE: 503,
   GREENLAKE_PROXY_INTERNAL: 500,
-} as const satisfies Record<string, number> & Record<TokenErrorCode, number>;
+} as const satisfies Record<string, number> & Record<TokenErrorCode, number> & Record<InboundErrorCode, number>;
 
 export type ProxyErrorCode = keyof typeof STATUS_BY_CODE;
 
@@ -66,18 +77,21 @@ export function fromTokenError(err: TokenError): ProxyError {
   return new ProxyError(err.code, `could not get a token: ${err.message}`, { details, cause: err });
 }
 
-const TLS_ERROR_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-]);
+export function fromInboundError(err: InboundError): ProxyError {
+  return new ProxyError(err.code, err.message, { cause: err.cause });
+}
+
+/** Node's parser refused the request before any route saw it (the connection is closed after the answer). */
+export function fromClientError(err: { code?: string | undefined }): ProxyError {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new ProxyError('GREENLAKE_PROXY_HEADERS_TOO_LARGE', 'request line and headers are larger than inbound.maxHeaderBytes');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ProxyError('GREENLAKE_PROXY_REQUEST_TIMEOUT', 'the request headers did not arrive within timeouts.inboundHeadersMs');
+    default:
+      return new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', `malformed HTTP request (${err.code ?? 'parse error'})`);
+  }
+}
 
 const TIMEOUT_ERROR_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
@@ -91,7 +105,7 @@ export function fromUpstreamError(cause: unknown, upstream: string): ProxyError 
   if (cause instanceof ProxyError) return cause;
   if (cause instanceof TokenError) return fromTokenError(cause);
   const code = (cause as { code?: string } | undefined)?.code ?? 'unknown';
-  if (TLS_ERROR_CODES.has(code)) {
+  if (isCertificateError(code)) {
     return new ProxyError('GREENLAKE_PROXY_UPSTREAM_TLS', `certificate of ${upstream} not trusted (${code})`, { cause });
   }
   if (TIMEOUT_ERROR_CODES.has(code)) {

@@ -15,6 +15,7 @@ const DROPPED_UPSTREAM = new Set([
   'expect',
   'content-length',
   'authorization',
+  'x-api-key',
   'cookie',
   'x-request-id',
 ]);

@@ -1,3 +1,3 @@
-export { buildProxyApp, type ProxyAppOptions, type ProxyRequestInfo } from './app.ts';
+export { buildProxyApp, type ListenerSettings, type ProxyAppOptions, type ProxyRequestInfo } from './app.ts';
 export { ProxyError, errorBody, type ProxyErrorCode, type GreenLakeErrorBody } from './errors.ts';
 export { mountRoute, type MountedRoute } from './route-table.ts';

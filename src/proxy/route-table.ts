@@ -70,17 +70,35 @@ function joinPath(basePath: string, rest: string): string {
   return basePath + rest;
 }
 
+/** Characters after which a path needs a closer look; paths without them are forwarded at once. */
+const SUSPICIOUS = /[%.#\\\x00-\x1f\x7f]/;
+const CONTROL_CHARACTER = /[\x00-\x1f\x7f]/;
+
 /**
- * A request may never climb out of its route: dot segments, in any percent-encoding,
- * with slashes or backslashes, raw or encoded, are refused rather than normalised.
+ * A request may never climb out of its route. Refused rather than normalised: dot segments in
+ * any percent-encoding, with slashes or backslashes raw or encoded, with `;params` (`..;/`, which
+ * some servers read as `..`) or in look-alike Unicode; a leading `//` (a reference to another host
+ * for anything resolving it as a URL); a raw `#` (servers disagree on where the path ends); and
+ * control characters such as encoded CR/LF.
  */
 function rejectPathEscapes(rest: string): void {
   const queryAt = rest.indexOf('?');
   const path = queryAt === -1 ? rest : rest.slice(0, queryAt);
-  const decoded = decodeTwice(path).replaceAll('\\', '/');
-  if (decoded.includes('\0') || decoded.split('/').some((s) => s === '.' || s === '..')) {
-    throw new ProxyError('GREENLAKE_PROXY_BAD_PATH', 'path must not contain dot segments (. or ..), raw or percent-encoded');
-  }
+  if (!SUSPICIOUS.test(path) && !path.startsWith('//')) return;
+  if (path.includes('#')) throw badPath('path must not contain a raw # (send it as %23)');
+  const decoded = decodeTwice(path).normalize('NFKC').replaceAll('\\', '/');
+  if (CONTROL_CHARACTER.test(decoded)) throw badPath('path must not contain control characters (such as CR, LF or NUL), raw or percent-encoded');
+  if (decoded.startsWith('//')) throw badPath('path after the route prefix must not start with // (a reference to another host)');
+  if (decoded.split('/').some(isDotSegment)) throw badPath('path must not contain dot segments (. or ..), raw or percent-encoded');
+}
+
+function isDotSegment(segment: string): boolean {
+  const name = segment.split(';', 1)[0];
+  return name === '.' || name === '..';
+}
+
+function badPath(message: string): ProxyError {
+  return new ProxyError('GREENLAKE_PROXY_BAD_PATH', message);
 }
 
 /** Twice, because some upstreams decode twice: `%252e%252e` must not become `..` behind our back. */
@@ -90,7 +108,7 @@ function decodeTwice(path: string): string {
     try {
       out = decodeURIComponent(out);
     } catch {
-      throw new ProxyError('GREENLAKE_PROXY_BAD_PATH', 'path has a malformed percent-encoding');
+      throw badPath('path has a malformed percent-encoding');
     }
   }
   return out;

@@ -1,9 +1,11 @@
+import { Server as HttpsServer } from 'node:https';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
-import type { ProxyConfig, RouteConfig } from '../config/index.ts';
+import { PROBE_PATHS, registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
+import { isLoopbackAddress, type ProxyConfig, type RouteConfig } from '../config/index.ts';
+import { createInbound, readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from '../inbound/index.ts';
 import { createHttpAgent } from '../net/index.ts';
-import { buildProxyApp, mountRoute, type MountedRoute } from '../proxy/index.ts';
+import { buildProxyApp, mountRoute, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
 import { TokenRegistry, type TokenKeeper } from '../tokens/index.ts';
 import { VERSION } from './version.ts';
 
@@ -22,6 +24,7 @@ export interface Gateway {
 
 /** Wires config -> tokens -> proxy for every listener and starts listening. */
 export async function startGateway(config: ProxyConfig, logger: Logger): Promise<Gateway> {
+  const listener = listenerSettings(config);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
   const tokens = new TokenRegistry(config, { dispatcher: agent, logger });
   const startedAt = new Date();
@@ -30,19 +33,26 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     isReady: () => !shuttingDown,
     status: () => statusReport(config, tokens, startedAt, !shuttingDown),
   };
-  const build = (routes: MountedRoute[]): FastifyInstance =>
-    buildProxyApp({ routes, dispatcher: agent, logger, admin: (app) => registerAdmin(app, admin) });
-
+  const inbound = createInbound({ config: config.inbound, listenHost: config.listen.host, openRoutes: PROBE_PATHS, dispatcher: agent });
+  const apps: FastifyInstance[] = [];
+  const build = async (routes: MountedRoute[]): Promise<FastifyInstance> => {
+    const app = await buildProxyApp({ routes, dispatcher: agent, logger, admin: (a) => registerAdmin(a, admin), inbound, listener });
+    apps.push(app);
+    return app;
+  };
   const keeperOf = (route: RouteConfig): TokenKeeper => tokens.keeper(route.client, route.region) as TokenKeeper;
-  const main = build(
-    config.routes.filter((r) => r.prefix !== undefined).map((r) => mountRoute(r, r.prefix as string, keeperOf(r))),
-  );
-  const ported = config.routes
-    .filter((r) => r.port !== undefined)
-    .map((r) => ({ route: r, app: build([mountRoute(r, '', keeperOf(r))]) }));
+  let stopWatchingTls = (): void => {};
 
-  const apps = [main, ...ported.map((p) => p.app)];
   try {
+    const main = await build(
+      config.routes.filter((r) => r.prefix !== undefined).map((r) => mountRoute(r, r.prefix as string, keeperOf(r))),
+    );
+    const ported = [];
+    for (const route of config.routes.filter((r) => r.port !== undefined)) {
+      ported.push({ route, app: await build([mountRoute(route, '', keeperOf(route))]) });
+    }
+    stopWatchingTls = watchCertificate(config, apps, logger);
+    warnIfOpen(config, logger);
     const url = await main.listen({ host: config.listen.host, port: config.listen.port });
     const portUrls = new Map<string, string>();
     for (const { route, app } of ported) {
@@ -53,6 +63,7 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     const close = (graceMs = config.timeouts.shutdownGraceMs): Promise<void> => {
       shuttingDown = true;
       closing ??= (async () => {
+        stopWatchingTls();
         await closeApps(apps, graceMs, logger);
         tokens.close();
         await agent.close();
@@ -61,11 +72,46 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     };
     return { url, portUrls, tokens, close };
   } catch (err) {
+    stopWatchingTls();
     await Promise.allSettled(apps.map((a) => a.close()));
     tokens.close();
     await agent.destroy();
     throw err;
   }
+}
+
+function listenerSettings(config: ProxyConfig): ListenerSettings {
+  return {
+    tls: config.listen.tls === undefined ? undefined : readTlsFilesAtStart(config.listen.tls),
+    maxHeaderBytes: config.inbound.maxHeaderBytes,
+    headersTimeoutMs: config.timeouts.inboundHeadersMs,
+    idleTimeoutMs: config.timeouts.inboundIdleMs,
+  };
+}
+
+/** Renewed certificate files are served to new connections without a restart. */
+function watchCertificate(config: ProxyConfig, apps: readonly FastifyInstance[], logger: Logger): () => void {
+  const files = config.listen.tls;
+  if (files === undefined) return () => {};
+  const serve = (material: TlsMaterial): void => {
+    for (const app of apps) if (app.server instanceof HttpsServer) app.server.setSecureContext(material);
+    logger.info({ certFile: files.certFile }, 'TLS certificate reloaded');
+  };
+  const keep = (error: unknown): void => {
+    const code = (error as { code?: unknown }).code;
+    logger.warn({ certFile: files.certFile, keyFile: files.keyFile, code }, 'TLS files changed but are not a valid certificate and key: keeping the current certificate');
+  };
+  return watchTlsFiles(files, serve, keep);
+}
+
+/** The start of a deliberate decision, written where operators look. */
+function warnIfOpen(config: ProxyConfig, logger: Logger): void {
+  const { inbound, listen } = config;
+  if (isLoopbackAddress(listen.host) || inbound.apiKeys.length > 0 || inbound.jwt !== undefined) return;
+  logger.warn(
+    { host: listen.host },
+    'listening beyond loopback WITHOUT inbound authentication (allowUnauthenticated): anyone who can connect acts with the API clients\' rights',
+  );
 }
 
 /**

@@ -1,0 +1,110 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import type { InboundConfig } from '../config/index.ts';
+import { KeyRing } from './api-keys.ts';
+import { Authenticator } from './authenticate.ts';
+import { checkBrowserRequest } from './browser.ts';
+import { InboundError } from './errors.ts';
+import { HostAllowList } from './hosts.ts';
+import { JwtVerifier } from './jwt.ts';
+import { checkScope, type Principal } from './principal.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
+import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once the caller's key or token has been accepted; undefined without inbound authentication. */
+    principal: Principal | undefined;
+  }
+}
+
+export interface InboundOptions {
+  readonly config: InboundConfig;
+  /** The listen address: part of the Host allow-list. */
+  readonly listenHost: string;
+  /** Routes open without key, required header or rate limit: the health probes. */
+  readonly openRoutes: readonly string[];
+  /** For fetching the JWKS (it trusts caFile). */
+  readonly dispatcher?: Dispatcher;
+}
+
+/** Everything that decides whether a caller may use the proxy, for the listeners of one gateway. */
+export interface Inbound {
+  /** Adds this listener's onRequest hooks; features not configured add nothing. */
+  register(app: FastifyInstance): Promise<void>;
+  /** Before forwarding: throws InboundError when the principal may not use this method, route or client. */
+  authorize(request: FastifyRequest, route: string, client: string): void;
+}
+
+export function createInbound(options: InboundOptions): Inbound {
+  const { config } = options;
+  const checks: RequestChecks = {
+    hosts: new HostAllowList(options.listenHost, config.allowedHosts),
+    origins: new Set(config.allowedOrigins),
+    header: config.requireHeader === undefined ? undefined : requiredHeader(config.requireHeader),
+    openRoutes: new Set(options.openRoutes),
+  };
+  const keys = new KeyRing(config.apiKeys);
+  const jwt = config.jwt === undefined ? undefined : new JwtVerifier(config.jwt, options.dispatcher);
+  const authenticator = keys.size > 0 || jwt !== undefined ? new Authenticator(keys, jwt) : undefined;
+  // Made with the first listener's app and shared by all, so a key has one budget whichever port it uses.
+  let sharedLimiter: Promise<RateLimiter> | undefined;
+  const limiterFor = (app: FastifyInstance): Promise<RateLimiter> | undefined =>
+    config.rateLimit === undefined ? undefined : (sharedLimiter ??= createRateLimiter(app, config.rateLimit));
+  return {
+    async register(app) {
+      app.decorateRequest('principal', undefined);
+      app.addHook('onRequest', (request, _reply, done) => done(firstRefusal(request, checks)));
+      const limiter = await limiterFor(app);
+      if (authenticator !== undefined || limiter !== undefined) {
+        const admission: Admission = { authenticator, limiter, openRoutes: checks.openRoutes };
+        app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
+      }
+    },
+    authorize(request, route, client) {
+      const principal = request.principal;
+      if (principal === undefined) return;
+      const refusal = checkScope(principal, request.method, route, client);
+      if (refusal !== undefined) throw refusal;
+    },
+  };
+}
+
+interface RequestChecks {
+  readonly hosts: HostAllowList;
+  readonly origins: ReadonlySet<string>;
+  readonly header: RequiredHeader | undefined;
+  readonly openRoutes: ReadonlySet<string>;
+}
+
+/** Cheap header checks, in order: Host (every request), browser origin (every request), required header. */
+function firstRefusal(request: FastifyRequest, checks: RequestChecks): InboundError | undefined {
+  const headers = request.headers;
+  return (
+    checks.hosts.check(headers.host) ??
+    checkBrowserRequest(headers.origin, headers['sec-fetch-site'], checks.origins) ??
+    (checks.header === undefined || isOpen(request, checks.openRoutes)
+      ? undefined
+      : checkRequiredHeader(headers[checks.header.name], checks.header))
+  );
+}
+
+interface Admission {
+  readonly authenticator: Authenticator | undefined;
+  readonly limiter: RateLimiter | undefined;
+  readonly openRoutes: ReadonlySet<string>;
+}
+
+/** Authenticates, then counts the request (failed attempts too, per address), then refuses if either said no. */
+async function admit(request: FastifyRequest, reply: FastifyReply, { authenticator, limiter, openRoutes }: Admission): Promise<void> {
+  if (isOpen(request, openRoutes)) return;
+  const outcome = authenticator === undefined ? undefined : await authenticator.authenticate(request.headers);
+  if (outcome !== undefined && !(outcome instanceof InboundError)) request.principal = outcome;
+  const limited = limiter === undefined ? undefined : await limiter(request, reply);
+  if (limited !== undefined) throw limited;
+  if (outcome instanceof InboundError) throw outcome;
+}
+
+function isOpen(request: FastifyRequest, openRoutes: ReadonlySet<string>): boolean {
+  return request.routeOptions.url !== undefined && openRoutes.has(request.routeOptions.url);
+}

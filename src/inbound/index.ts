@@ -1,0 +1,6 @@
+/** Who may call the proxy: Host and browser-origin checks, API keys and JWTs, scopes, rate limits, inbound TLS. */
+export { generateKey, hashKey } from './api-keys.ts';
+export { InboundError, type InboundErrorCode } from './errors.ts';
+export { createInbound, type Inbound, type InboundOptions } from './guard.ts';
+export type { Principal } from './principal.ts';
+export { readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from './tls.ts';

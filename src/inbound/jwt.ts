@@ -1,0 +1,70 @@
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type FetchImplementation, type JWTPayload } from 'jose';
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
+import type { JwtConfig } from '../config/index.ts';
+import { InboundError } from './errors.ts';
+import type { Principal } from './principal.ts';
+
+/** Asymmetric only: a JWKS never holds the shared secret an HS256 token would need. */
+const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** The JWKS could not be fetched or read: the token may be fine, we cannot tell. */
+const JWKS_UNAVAILABLE_CODES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
+
+/** Verifies bearer JWTs from the team's identity provider against its published keys. */
+export class JwtVerifier {
+  readonly #config: JwtConfig;
+  readonly #keys: ReturnType<typeof createRemoteJWKSet>;
+  readonly #clientsByClaimValue: ReadonlyMap<string, readonly string[]>;
+
+  /** `dispatcher`: fetch the JWKS through the proxy's own agent, which trusts caFile. */
+  constructor(config: JwtConfig, dispatcher: Dispatcher | undefined) {
+    this.#config = config;
+    this.#keys = createRemoteJWKSet(new URL(config.jwksUrl), {
+      timeoutDuration: 5_000,
+      ...(dispatcher !== undefined && { [customFetch]: fetchThrough(dispatcher) }),
+    });
+    this.#clientsByClaimValue = new Map(Object.entries(config.clients));
+  }
+
+  async principal(token: string): Promise<Principal> {
+    let claims: JWTPayload;
+    try {
+      ({ payload: claims } = await jwtVerify(token, this.#keys, {
+        issuer: this.#config.issuer,
+        audience: this.#config.audience,
+        algorithms: ALGORITHMS,
+      }));
+    } catch (cause) {
+      throw rejection(cause);
+    }
+    return {
+      name: `jwt:${typeof claims.sub === 'string' ? claims.sub : '(no subject)'}`,
+      clients: this.#clientsFor(claims[this.#config.claim]),
+      routes: undefined,
+      methods: undefined,
+    };
+  }
+
+  #clientsFor(claim: unknown): ReadonlySet<string> {
+    const values = typeof claim === 'string' ? [claim] : Array.isArray(claim) ? claim : [];
+    const clients = new Set<string>();
+    for (const value of values) {
+      if (typeof value !== 'string') continue;
+      for (const client of this.#clientsByClaimValue.get(value) ?? []) clients.add(client);
+    }
+    return clients;
+  }
+}
+
+function rejection(cause: unknown): InboundError {
+  const unavailable = !(cause instanceof errors.JOSEError) || JWKS_UNAVAILABLE_CODES.has(cause.code);
+  if (unavailable) {
+    return new InboundError('GREENLAKE_PROXY_AUTH_UNAVAILABLE', 'cannot verify tokens now: the identity provider keys (JWKS) are unavailable', { cause });
+  }
+  return new InboundError('GREENLAKE_PROXY_UNAUTHENTICATED', 'API key or token not accepted', { cause });
+}
+
+function fetchThrough(dispatcher: Dispatcher): FetchImplementation {
+  return (url, options) =>
+    undiciFetch(url, { method: options.method, headers: [...options.headers], redirect: options.redirect, signal: options.signal, dispatcher }) as unknown as Promise<Response>;
+}

@@ -1,0 +1,24 @@
+import { InboundError } from './errors.ts';
+
+/** Who is calling, once a key or token has been accepted, and what they may use. */
+export interface Principal {
+  /** For the audit log: `key:<name>` or `jwt:<subject>`. Never the key or token. */
+  readonly name: string;
+  readonly clients: ReadonlySet<string>;
+  /** Route names (prefix or `port:<n>`); undefined: every route of its clients. */
+  readonly routes: ReadonlySet<string> | undefined;
+  /** Undefined: every method. */
+  readonly methods: ReadonlySet<string> | undefined;
+}
+
+/** Whether the principal may send `method` to `route`, whose token belongs to `client`. */
+export function checkScope(principal: Principal, method: string, route: string, client: string): InboundError | undefined {
+  if (!principal.clients.has(client)) return forbidden(principal, `client ${client}`);
+  if (principal.routes !== undefined && !principal.routes.has(route)) return forbidden(principal, `route ${route}`);
+  if (principal.methods !== undefined && !principal.methods.has(method)) return forbidden(principal, `method ${method}`);
+  return undefined;
+}
+
+function forbidden(principal: Principal, what: string): InboundError {
+  return new InboundError('GREENLAKE_PROXY_FORBIDDEN', `${principal.name} may not use ${what}`);
+}
