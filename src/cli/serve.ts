@@ -14,15 +14,18 @@ export async function runServe(options: CliOptions, env: Env): Promise<number> {
 export async function serveUntilSignal(config: ProxyConfig, logger: Logger, onStarted?: (g: Gateway) => void): Promise<number> {
   const gateway = await startGateway(config, logger);
   onStarted?.(gateway);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+  const reason = await new Promise<NodeJS.Signals | 'POST /-/quit'>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
+    void gateway.quitRequested.then(() => resolve('POST /-/quit'));
   });
-  logger.info({ signal, graceMs: config.timeouts.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
-  process.once(signal, () => {
+  logger.info({ reason, graceMs: config.timeouts.shutdownGraceMs }, 'shutting down: finishing in-flight requests');
+  const exitNow = (signal: NodeJS.Signals): void => {
     logger.warn({ signal }, 'second signal: exiting now');
     process.exit(1);
-  });
+  };
+  process.once('SIGTERM', exitNow);
+  process.once('SIGINT', exitNow);
   await gateway.close();
   logger.info('stopped');
   logger.flush();

@@ -88,6 +88,7 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkUniqueRouteValues(routes, 'prefix', (value) => typeof value === 'string' && checkPrefix(value) === undefined),
     ...checkUniqueRouteValues(routes, 'port', isPortNumber),
     ...checkRoutePortsAgainstListen(routes, listenPort),
+    ...checkAdminPort(raw['admin'], listenPort, routes),
     ...checkBackoff(raw['tokens']),
     ...checkReadableFile(raw['caFile'], 'caFile', baseDir),
     ...checkTlsFiles(listen['tls'], baseDir),
@@ -214,6 +215,12 @@ function checkUniqueRouteValues(routes: readonly unknown[], key: 'prefix' | 'por
   }));
 }
 
+function checkAdminPort(admin: unknown, listenPort: unknown, routes: readonly unknown[]): Problem[] {
+  if (!isRecord(admin) || typeof admin['port'] !== 'number' || admin['port'] === 0) return [];
+  const taken = [listenPort ?? LISTEN_DEFAULTS.port, ...routes.map((r) => (isRecord(r) ? r['port'] : undefined))];
+  return taken.includes(admin['port']) ? [{ path: 'admin.port', message: 'must differ from listen.port and the route ports' }] : [];
+}
+
 function checkRoutePortsAgainstListen(routes: readonly unknown[], listenPort: unknown): Problem[] {
   // listen.port 0 means "any free port", which cannot collide with a fixed one.
   const mainPort = listenPort ?? LISTEN_DEFAULTS.port;
@@ -274,6 +281,7 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
   const routes = data.routes === undefined ? catalogRoutes(defaultClient) : data.routes.map((route) => buildRoute(route, defaultClient));
   return deepFreeze({
     listen: buildListen(data.listen, options.baseDir),
+    admin: data.admin,
     inbound: buildInbound(data.inbound),
     clients,
     routes,

@@ -176,6 +176,11 @@ const listenSchema = z.strictObject({
   tls: tlsFilesSchema.optional(),
 });
 
+const adminSchema = z.strictObject({
+  host: nonEmptyString.default(LISTEN_DEFAULTS.host),
+  port: integerIn(0, 65535),
+});
+
 function nonEmptyList<T extends z.ZodType>(item: T) {
   return z.array(item).min(1, { error: 'must not be empty (leave it out instead)' });
 }
@@ -233,6 +238,7 @@ const tokensSchema = z.strictObject({
 
 export const configSchema = z.strictObject({
   listen: listenSchema.prefault({}),
+  admin: adminSchema.optional(),
   inbound: inboundSchema.prefault({}),
   clients: z.array(clientSchema).min(1, { error: 'needs at least one client' }),
   routes: z.array(routeSchema).min(1, { error: 'must not be empty (leave it out to serve every catalog route)' }).optional(),

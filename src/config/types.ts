@@ -124,8 +124,15 @@ export interface RateLimitConfig {
   readonly timeWindowMs: number;
 }
 
+/** A listener for the `/-/` operations endpoints only (probes, metrics): it never forwards. */
+export interface AdminListenConfig {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface ProxyConfig {
   readonly listen: ListenConfig;
+  readonly admin: AdminListenConfig | undefined;
   readonly inbound: InboundConfig;
   readonly clients: readonly ClientConfig[];
   readonly routes: readonly RouteConfig[];

@@ -13,11 +13,13 @@ import type { Dispatcher } from 'undici';
 import { InboundError, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
 import { errorBody, fromClientError, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
-import { forward } from './forward.ts';
+import { forward, type ForwardContext } from './forward.ts';
+import type { RequestObserver } from './observer.ts';
 import { RouteTable, type MountedRoute } from './route-table.ts';
 
 /** What the per-request log line says about forwarding, filled in as the request goes. */
 export interface ProxyRequestInfo {
+  readonly startedAt: number;
   route: string | undefined;
   client: string | undefined;
   upstreamStatus: number | undefined;
@@ -39,6 +41,8 @@ export interface ProxyAppOptions {
   /** Who may call: its hooks run before anything is routed, its scope check before anything is forwarded. */
   readonly inbound: Inbound;
   readonly listener: ListenerSettings;
+  /** Told about every request and upstream answer (metrics); optional. */
+  readonly observer?: RequestObserver | undefined;
 }
 
 /** How the listener's HTTP server treats callers' connections. */
@@ -54,6 +58,7 @@ export interface ListenerSettings {
 }
 
 const ADMIN_PREFIX = '/-/';
+const LOGS_INFO = new Set(['trace', 'debug', 'info']);
 const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
 
 /** A listener's app: inbound checks, admin endpoints, the catch-all forwarder, and GreenLake-shaped errors. */
@@ -76,18 +81,23 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
+  const observer = options.observer;
   app.decorateRequest('proxy', null as unknown as ProxyRequestInfo);
-  app.addHook('onRequest', async (request, reply) => {
-    request.proxy = { route: undefined, client: undefined, upstreamStatus: undefined, replayed: false };
+  app.addHook('onRequest', (request, reply, done) => {
+    request.proxy = { startedAt: performance.now(), route: undefined, client: undefined, upstreamStatus: undefined, replayed: false };
     reply.header('x-request-id', request.id);
+    observer?.requestStarted();
+    // 'close' comes for every request, answered or abandoned; onResponse misses the abandoned ones.
+    reply.raw.once('close', () => finishRequest(request, reply, observer));
     // Node parses `GET /x\r\nName: value` as HTTP/0.9 with headers: a request line cut short, never a real client.
-    if (request.raw.httpVersionMajor !== 1) throw new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'only HTTP/1.0 and HTTP/1.1 are served');
+    if (request.raw.httpVersionMajor !== 1) done(new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'only HTTP/1.0 and HTTP/1.1 are served'));
+    else done();
   });
-  app.addHook('onResponse', async (request, reply) => logRequest(request, reply));
   await options.inbound.register(app);
 
   options.admin(app);
-  app.all('*', (request, reply) => proxyRequest(table, options, request, reply));
+  const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer };
+  app.all('*', (request, reply) => proxyRequest(table, options.inbound, forwarding, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply));
   app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply));
   return app;
@@ -109,17 +119,18 @@ function newFastify(listener: ListenerSettings, options: AppOptions): FastifyIns
 
 async function proxyRequest(
   table: RouteTable,
-  options: ProxyAppOptions,
+  inbound: Inbound,
+  forwarding: ForwardContext,
   request: FastifyRequest,
   reply: FastifyReply,
-): Promise<FastifyReply> {
+): Promise<void> {
   const rawUrl = request.raw.url ?? '';
   const match = rawUrl.startsWith(ADMIN_PREFIX) ? undefined : table.match(rawUrl);
   if (!match) throw notFound(rawUrl, table);
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
-  options.inbound.authorize(request, match.route.name, match.route.config.client);
-  return forward(options.dispatcher, match, request, reply);
+  inbound.authorize(request, match.route.name, match.route.config.client);
+  return forward(forwarding, match, request, reply);
 }
 
 function notFound(rawUrl: string, table: RouteTable): ProxyError {
@@ -184,8 +195,13 @@ function describeCause(cause: unknown): string | undefined {
   return typeof code === 'string' ? `${cause.name} ${code}: ${cause.message}` : `${cause.name}: ${cause.message}`;
 }
 
-function logRequest(request: FastifyRequest, reply: FastifyReply): void {
-  const { route, client, upstreamStatus, replayed } = request.proxy;
+/** The audit line and the metrics of one request, answered (status sent) or abandoned (499). */
+function finishRequest(request: FastifyRequest, reply: FastifyReply, observer: RequestObserver | undefined): void {
+  const res = reply.raw;
+  const status = res.headersSent ? res.statusCode : 499;
+  const { route, client, upstreamStatus, replayed, startedAt } = request.proxy;
+  observer?.requestFinished({ route, client, method: request.method, status });
+  if (!LOGS_INFO.has(request.log.level)) return;
   request.log.info(
     {
       who: request.principal?.name,
@@ -193,10 +209,11 @@ function logRequest(request: FastifyRequest, reply: FastifyReply): void {
       path: request.raw.url,
       route,
       client,
-      status: reply.statusCode,
-      ...(upstreamStatus !== undefined && upstreamStatus !== reply.statusCode && { upstreamStatus }),
+      status,
+      ...(upstreamStatus !== undefined && upstreamStatus !== status && { upstreamStatus }),
       ...(replayed && { replayedAfter401: true }),
-      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      ...(!res.writableFinished && { aborted: true }),
+      durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
     },
     'request',
   );

@@ -10,14 +10,19 @@ export type RequestBody =
   | { readonly kind: 'buffered'; readonly replayable: true; readonly bytes: Buffer }
   | { readonly kind: 'stream'; readonly replayable: false; readonly stream: Readable | AsyncIterable<Buffer>; readonly length: number | undefined };
 
-export async function readRequestBody(req: IncomingMessage, maxReplayBytes: number): Promise<RequestBody> {
+const NO_BODY: RequestBody = { kind: 'none', replayable: true };
+
+/** Sync when there is nothing to wait for (no body, or a body too large to hold): the common GET costs no await. */
+export function readRequestBody(req: IncomingMessage, maxReplayBytes: number): RequestBody | Promise<RequestBody> {
   const declared = declaredLength(req);
-  if (declared === 0 || (declared === undefined && req.headers['transfer-encoding'] === undefined)) {
-    return { kind: 'none', replayable: true };
-  }
+  if (declared === 0 || (declared === undefined && req.headers['transfer-encoding'] === undefined)) return NO_BODY;
   if (declared !== undefined && declared > maxReplayBytes) {
     return { kind: 'stream', replayable: false, stream: req, length: declared };
   }
+  return holdSmallBody(req, maxReplayBytes, declared);
+}
+
+async function holdSmallBody(req: IncomingMessage, maxReplayBytes: number, declared: number | undefined): Promise<RequestBody> {
   const head = await readUpTo(req, maxReplayBytes);
   if (head.ended) return { kind: 'buffered', replayable: true, bytes: Buffer.concat(head.chunks) };
   return { kind: 'stream', replayable: false, stream: prepend(head.chunks, req), length: declared };

@@ -1,9 +1,10 @@
 import { Server as HttpsServer } from 'node:https';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { PROBE_PATHS, registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
 import { isLoopbackAddress, type ProxyConfig, type RouteConfig } from '../config/index.ts';
 import { createInbound, readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from '../inbound/index.ts';
+import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
 import { buildProxyApp, mountRoute, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
 import { TokenRegistry, type TokenKeeper } from '../tokens/index.ts';
@@ -15,32 +16,49 @@ export { VERSION } from './version.ts';
 export interface Gateway {
   /** The main listener, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
+  /** The operations-only admin listener, when `admin` is configured. */
+  readonly adminUrl: string | undefined;
   /** Routes served on a port of their own: route name → URL. */
   readonly portUrls: ReadonlyMap<string, string>;
   readonly tokens: TokenRegistry;
   /** Readiness turns 503, listeners stop accepting, in-flight requests get `graceMs` to finish. */
   close(graceMs?: number): Promise<void>;
+  /** Resolves when a caller asked for a shutdown (POST /-/quit). */
+  readonly quitRequested: Promise<void>;
 }
 
 /** Wires config -> tokens -> proxy for every listener and starts listening. */
 export async function startGateway(config: ProxyConfig, logger: Logger): Promise<Gateway> {
   const listener = listenerSettings(config);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
-  const tokens = new TokenRegistry(config, { dispatcher: agent, logger });
+  const metrics = new ProxyMetrics();
+  const registry = new TokenRegistry(config, { dispatcher: agent, logger, observer: metrics });
+  metrics.watchTokens(() => registry.statuses());
   const startedAt = new Date();
   let shuttingDown = false;
+  const quit = Promise.withResolvers<void>();
   const admin: AdminState = {
     isReady: () => !shuttingDown,
-    status: () => statusReport(config, tokens, startedAt, !shuttingDown),
+    status: () => statusReport(config, registry, metrics, startedAt, !shuttingDown),
+    metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
+    requestQuit: () => quit.resolve(),
   };
   const inbound = createInbound({ config: config.inbound, listenHost: config.listen.host, openRoutes: PROBE_PATHS, dispatcher: agent });
   const apps: FastifyInstance[] = [];
   const build = async (routes: MountedRoute[]): Promise<FastifyInstance> => {
-    const app = await buildProxyApp({ routes, dispatcher: agent, logger, admin: (a) => registerAdmin(a, admin), inbound, listener });
+    const app = await buildProxyApp({
+      routes,
+      dispatcher: agent,
+      logger,
+      admin: (a) => registerAdmin(a, admin),
+      inbound,
+      listener,
+      observer: metrics,
+    });
     apps.push(app);
     return app;
   };
-  const keeperOf = (route: RouteConfig): TokenKeeper => tokens.keeper(route.client, route.region) as TokenKeeper;
+  const keeperOf = (route: RouteConfig): TokenKeeper => registry.keeper(route.client, route.region) as TokenKeeper;
   let stopWatchingTls = (): void => {};
 
   try {
@@ -58,23 +76,26 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     for (const { route, app } of ported) {
       portUrls.set(route.prefix ?? `port:${route.port}`, await app.listen({ host: config.listen.host, port: route.port }));
     }
-    logger.info({ url, portUrls: Object.fromEntries(portUrls), routes: config.routes.length }, 'greenlake-proxy listening');
+    const adminApp = config.admin === undefined ? undefined : buildAdminApp(admin, logger);
+    if (adminApp) apps.push(adminApp);
+    const adminUrl = config.admin === undefined ? undefined : await adminApp?.listen(config.admin);
+    logger.info({ url, adminUrl, portUrls: Object.fromEntries(portUrls), routes: config.routes.length }, 'greenlake-proxy listening');
     let closing: Promise<void> | undefined;
     const close = (graceMs = config.timeouts.shutdownGraceMs): Promise<void> => {
       shuttingDown = true;
       closing ??= (async () => {
         stopWatchingTls();
         await closeApps(apps, graceMs, logger);
-        tokens.close();
+        registry.close();
         await agent.close();
       })();
       return closing;
     };
-    return { url, portUrls, tokens, close };
+    return { url, adminUrl, portUrls, tokens: registry, close, quitRequested: quit.promise };
   } catch (err) {
     stopWatchingTls();
     await Promise.allSettled(apps.map((a) => a.close()));
-    tokens.close();
+    registry.close();
     await agent.destroy();
     throw err;
   }
@@ -135,7 +156,20 @@ async function closeApps(apps: FastifyInstance[], graceMs: number, logger: Logge
   }
 }
 
-function statusReport(config: ProxyConfig, tokens: TokenRegistry, startedAt: Date, ready: boolean): StatusReport {
+/** Probes and metrics on an address of their own (the pod IP), never forwarding anything. */
+function buildAdminApp(admin: AdminState, logger: Logger): FastifyInstance {
+  const app = Fastify({ loggerInstance: logger, logController: new Fastify.LogController({ disableRequestLogging: true }) });
+  registerAdmin(app as unknown as FastifyInstance, admin, 'operations');
+  return app as unknown as FastifyInstance;
+}
+
+function statusReport(
+  config: ProxyConfig,
+  tokens: TokenRegistry,
+  metrics: ProxyMetrics,
+  startedAt: Date,
+  ready: boolean,
+): StatusReport {
   return {
     version: VERSION,
     startedAt: startedAt.toISOString(),
@@ -156,5 +190,6 @@ function statusReport(config: ProxyConfig, tokens: TokenRegistry, startedAt: Dat
       secretFrom: c.secret.kind === 'file' ? 'file' : 'config',
     })),
     tokens: tokens.statuses(),
+    requests: metrics.recentRequests(),
   };
 }

@@ -5,23 +5,20 @@ import pino, { type DestinationStream, type Logger } from 'pino';
  * paths are redacted as a second line of defence.
  */
 const REDACTED_PATHS = [
+  // Exact paths only: wildcard paths cost about a tenth of the proxy's CPU at full load.
   'authorization',
   'cookie',
   'clientSecret',
   'client_secret',
   'access_token',
   'token',
-  '*.authorization',
-  '*.cookie',
-  '*.clientSecret',
-  '*.client_secret',
-  '*.access_token',
-  '*.token',
-  '*.headers.authorization',
-  '*.headers.cookie',
-  '*.headers["proxy-authorization"]',
-  '*.headers["x-api-key"]',
-];
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'req.headers["proxy-authorization"]',
+]
 
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(

@@ -2,3 +2,4 @@ export { TokenError, type TokenErrorCode, type OAuthErrorBody } from './errors.t
 export { TokenKeeper, type TokenState, type TokenStatus } from './keeper.ts';
 export { TokenRegistry } from './registry.ts';
 export { requestToken, type IssuedToken, type TokenRequest } from './request-token.ts';
+export type { TokenFetchOutcome, TokenObserver } from './observer.ts';

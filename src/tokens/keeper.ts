@@ -3,6 +3,7 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import { readSecret, type ClientConfig, type TimeoutsConfig, type TokensConfig } from '../config/index.ts';
 import { TokenError } from './errors.ts';
+import { outcomeOf, type TokenFetchOutcome, type TokenObserver } from './observer.ts';
 import { requestToken, type IssuedToken } from './request-token.ts';
 
 export type TokenState = 'empty' | 'fetching' | 'valid' | 'refreshing' | 'failing' | 'expired';
@@ -27,6 +28,7 @@ export interface KeeperDeps {
   readonly timeouts: TimeoutsConfig;
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
+  readonly observer?: TokenObserver | undefined;
 }
 
 interface CachedToken {
@@ -157,17 +159,27 @@ export class TokenKeeper {
     const { client, tokens, timeouts, dispatcher } = this.#deps;
     const clientSecret = await readClientSecret(client);
     this.#fetches++;
-    const issued = await requestToken(
-      {
-        tokenUrl: client.tokenUrl,
-        clientId: client.clientId,
-        clientSecret,
-        authMethod: client.authMethod,
-        timeoutMs: timeouts.tokenRequestMs,
-        dispatcher,
-      },
-      tokens.defaultLifetimeSeconds * 1000,
-    );
+    const startedAt = performance.now();
+    const report = (outcome: TokenFetchOutcome): void =>
+      this.#deps.observer?.tokenFetched(client.name, this.region, outcome, (performance.now() - startedAt) / 1000);
+    let issued: IssuedToken;
+    try {
+      issued = await requestToken(
+        {
+          tokenUrl: client.tokenUrl,
+          clientId: client.clientId,
+          clientSecret,
+          authMethod: client.authMethod,
+          timeoutMs: timeouts.tokenRequestMs,
+          dispatcher,
+        },
+        tokens.defaultLifetimeSeconds * 1000,
+      );
+    } catch (err) {
+      report(err instanceof TokenError ? outcomeOf(err.code) : 'unavailable');
+      throw err;
+    }
+    report('ok');
     const lifetimeSeconds = Math.round((issued.expiresAt - Date.now()) / 1000);
     if (lifetimeSeconds <= tokens.minTtlSeconds) {
       throw new TokenError(

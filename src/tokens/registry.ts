@@ -2,12 +2,13 @@ import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { ClientConfig, ProxyConfig } from '../config/index.ts';
 import { TokenKeeper, type TokenStatus } from './keeper.ts';
+import type { TokenObserver } from './observer.ts';
 
 /** One keeper per (client, region) named by the routes; created up front so status lists them all. */
 export class TokenRegistry {
   readonly #keepers = new Map<string, TokenKeeper>();
 
-  constructor(config: ProxyConfig, deps: { dispatcher: Dispatcher; logger: Logger }) {
+  constructor(config: ProxyConfig, deps: { dispatcher: Dispatcher; logger: Logger; observer?: TokenObserver }) {
     const clients = new Map(config.clients.map((c) => [c.name, c]));
     for (const route of config.routes) {
       const key = keyOf(route.client, route.region);

@@ -1,0 +1,121 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { RequestObserver, RequestOutcome } from '../proxy/index.ts';
+import type { TokenFetchOutcome, TokenObserver, TokenStatus } from '../tokens/index.ts';
+import { RequestStats, type RouteRequestStats } from './request-stats.ts';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Prometheus metrics. Label values are bounded: route names and client names from the
+ * configuration, method classes, status codes; never raw paths.
+ */
+export class ProxyMetrics implements TokenObserver, RequestObserver {
+  readonly registry = new Registry();
+  readonly #recent = new RequestStats();
+  readonly #requests: Counter<'route' | 'method_class' | 'status'>;
+  readonly #upstreamLatency: Histogram<'route'>;
+  readonly #tokenFetches: Counter<'client' | 'region' | 'outcome'>;
+  readonly #tokenEndpointLatency: Histogram<'client'>;
+  readonly #upstream429: Counter<'client'>;
+  readonly #inflight: Gauge;
+  #tokenStatuses: () => readonly TokenStatus[] = () => [];
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'greenlake_proxy_' });
+    this.#requests = new Counter({
+      name: 'greenlake_proxy_requests_total',
+      help: 'Requests answered, by route, method class (read: GET/HEAD/OPTIONS, write: the rest) and status.',
+      labelNames: ['route', 'method_class', 'status'],
+      registers,
+    });
+    this.#upstreamLatency = new Histogram({
+      name: 'greenlake_proxy_upstream_latency_seconds',
+      help: 'Time from sending a request upstream to its response headers, by route.',
+      labelNames: ['route'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#tokenFetches = new Counter({
+      name: 'greenlake_proxy_token_fetches_total',
+      help: 'Calls to token endpoints, by client, region and outcome (ok, rejected, unavailable, timeout).',
+      labelNames: ['client', 'region', 'outcome'],
+      registers,
+    });
+    this.#tokenEndpointLatency = new Histogram({
+      name: 'greenlake_proxy_token_endpoint_latency_seconds',
+      help: 'Duration of calls to token endpoints, by client.',
+      labelNames: ['client'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#upstream429 = new Counter({
+      name: 'greenlake_proxy_upstream_rate_limited_total',
+      help: '429 answers seen from upstreams, by client (GreenLake limits per API client).',
+      labelNames: ['client'],
+      registers,
+    });
+    this.#inflight = new Gauge({
+      name: 'greenlake_proxy_inflight_requests',
+      help: 'Requests being served now.',
+      registers,
+    });
+    const statuses = (): readonly TokenStatus[] => this.#tokenStatuses();
+    new Gauge({
+      name: 'greenlake_proxy_token_expires_in_seconds',
+      help: 'Seconds until the cached token of each client and region expires (absent before the first fetch).',
+      labelNames: ['client', 'region'],
+      registers,
+      collect() {
+        this.reset();
+        const now = Date.now();
+        for (const t of statuses()) {
+          if (t.expiresAt !== null) this.set({ client: t.client, region: t.region }, (Date.parse(t.expiresAt) - now) / 1000);
+        }
+      },
+    });
+  }
+
+  /** Where the seconds-until-expiry gauge reads token state, at each scrape. */
+  watchTokens(statuses: () => readonly TokenStatus[]): void {
+    this.#tokenStatuses = statuses;
+  }
+
+  requestStarted(): void {
+    this.#inflight.inc();
+  }
+
+  requestFinished(outcome: RequestOutcome): void {
+    this.#inflight.dec();
+    const route = outcome.route ?? 'none';
+    this.#requests.inc({ route, method_class: methodClass(outcome.method), status: outcome.status });
+    this.#recent.record(route, outcome.status);
+  }
+
+  /** Recent request counts per route, for the status page. */
+  recentRequests(): RouteRequestStats[] {
+    return this.#recent.snapshot();
+  }
+
+  upstreamAnswered(route: string, client: string, status: number, seconds: number): void {
+    this.#upstreamLatency.observe({ route }, seconds);
+    if (status === 429) this.#upstream429.inc({ client });
+  }
+
+  tokenFetched(client: string, region: string, outcome: TokenFetchOutcome, seconds: number): void {
+    this.#tokenFetches.inc({ client, region, outcome });
+    this.#tokenEndpointLatency.observe({ client }, seconds);
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+function methodClass(method: string): 'read' | 'write' {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? 'read' : 'write';
+}
