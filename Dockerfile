@@ -1,0 +1,31 @@
+# greenlake-proxy container image.
+#   docker build -t greenlake-proxy .
+#   docker run --rm -p 127.0.0.1:8080:8080 -e GREENLAKE_CLIENT_ID -e GREENLAKE_CLIENT_SECRET greenlake-proxy --allow-unauthenticated
+# Listens on 0.0.0.0:8080 inside the container: publish the port on the host's loopback
+# (as above), or configure inbound API keys for a shared gateway (see README).
+
+# Stage 1: production dependencies only, from the lockfile.
+FROM node:24-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+
+# Stage 2: the runtime. The TypeScript sources run directly on Node 24 (type stripping).
+FROM node:24-slim
+ENV NODE_ENV=production \
+    GREENLAKE_PROXY_HOST=0.0.0.0 \
+    GREENLAKE_PROXY_PORT=8080
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+COPY config/greenlake-proxy.example.yaml ./config/
+# The image's built-in non-root user; nothing is written to disk, so the root
+# filesystem can be mounted read-only.
+USER node
+EXPOSE 8080
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GREENLAKE_PROXY_PORT||8080)+'/-/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "src/cli/main.ts"]
+CMD ["serve"]
