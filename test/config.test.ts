@@ -75,11 +75,14 @@ t.test('the example file parses with the environment variables set', async (t) =
     secret: { kind: 'value', value: SECRET },
     tokenUrl: DEFAULT_TOKEN_URL,
     authMethod: 'client_secret_post',
+    tenants: [],
+    tenantTokenUrl: undefined,
   });
+  const noTenant = { tenant: undefined, tenantHeader: false };
   t.strictSame(config.routes, [
-    { prefix: '/dscc/us1', port: undefined, upstream: 'https://us1.data.cloud.hpe.com', client: 'storage-team', region: '/dscc/us1' },
-    { prefix: '/lab', port: undefined, upstream: 'https://lab.example.com', client: 'storage-team', region: 'lab' },
-    { prefix: '/com/us-west', port: 9001, upstream: 'https://us-west.api.greenlake.hpe.com', client: 'storage-team', region: '/com/us-west' },
+    { prefix: '/dscc/us1', port: undefined, upstream: 'https://us1.data.cloud.hpe.com', client: 'storage-team', region: '/dscc/us1', ...noTenant },
+    { prefix: '/lab', port: undefined, upstream: 'https://lab.example.com', client: 'storage-team', region: 'lab', ...noTenant },
+    { prefix: '/com/us-west', port: 9001, upstream: 'https://us-west.api.greenlake.hpe.com', client: 'storage-team', region: '/com/us-west', ...noTenant },
   ]);
   t.equal(config.timeouts.upstreamBodyMs, 300000);
   t.equal(config.tokens.maxAttempts, 4);
@@ -141,7 +144,15 @@ t.test('zero-config from the environment', async (t) => {
     const config = await loadConfig({ env: { GREENLAKE_CLIENT_ID: 'env-id', GREENLAKE_CLIENT_SECRET: SECRET } });
     t.equal(config.source, 'environment');
     t.strictSame(config.clients, [
-      { name: 'default', clientId: 'env-id', secret: { kind: 'value', value: SECRET }, tokenUrl: DEFAULT_TOKEN_URL, authMethod: 'client_secret_post' },
+      {
+        name: 'default',
+        clientId: 'env-id',
+        secret: { kind: 'value', value: SECRET },
+        tokenUrl: DEFAULT_TOKEN_URL,
+        authMethod: 'client_secret_post',
+        tenants: [],
+        tenantTokenUrl: undefined,
+      },
     ]);
     t.equal(config.routes.length, 14);
     t.strictSame(
@@ -769,6 +780,8 @@ t.test('readSecret', async (t) => {
     secret: { kind: 'file', path: file },
     tokenUrl: DEFAULT_TOKEN_URL,
     authMethod: 'client_secret_post',
+    tenants: [],
+    tenantTokenUrl: undefined,
   };
 
   t.test('a value is returned as is', async (t) => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BudgetStatus } from '../budget/index.ts';
 import type { RouteRequestStats } from '../metrics/index.ts';
 import { ProxyError } from '../proxy/index.ts';
 import type { TokenStatus } from '../tokens/index.ts';
@@ -21,6 +22,8 @@ export interface StatusReport {
   readonly clients: readonly ClientView[];
   readonly tokens: readonly TokenStatus[];
   readonly requests: readonly RouteRequestStats[];
+  /** GreenLake rate-limit budgets per API client (src/budget); absent where no server keeps any. */
+  readonly rateLimits?: BudgetStatus;
 }
 
 export interface RouteView {

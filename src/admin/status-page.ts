@@ -48,7 +48,7 @@ ${clientsTable(report)}
 function tokensTable(report: StatusReport, now: number): string {
   const rows = report.tokens.map((t) => [
     cell(t.client),
-    cell(t.region),
+    cell(t.tenant === null ? t.region : `${t.region} · tenant ${t.tenant.name}`, t.tenant?.workspaceId),
     `<td><span class="state ${stateClass(t.state)}">${esc(t.state)}</span></td>`,
     cell(t.expiresAt ? timeLeft(Date.parse(t.expiresAt) - now) : '–', t.expiresAt ?? undefined),
     cell(t.lastRefreshAt ? ago(now - Date.parse(t.lastRefreshAt)) : 'never', t.lastRefreshAt ?? undefined),

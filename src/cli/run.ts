@@ -1,12 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.ts';
-import { VERSION } from '../server/index.ts';
-import { runCheck } from './check.ts';
-import { runDemo } from './demo.ts';
-import { runEmulator } from './emulator.ts';
-import { runHashKey } from './hash-key.ts';
-import { runServe } from './serve.ts';
-import { runToken } from './token.ts';
+import { VERSION } from '../server/version.ts';
 import { USAGE } from './usage.ts';
 
 export type Env = Record<string, string | undefined>;
@@ -28,14 +22,17 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+type Command = (options: CliOptions, env: Env) => Promise<number>;
+
+/** Each command is loaded when it runs: `serve` never carries the emulator's code and memory. */
 const COMMANDS = {
-  serve: runServe,
-  check: runCheck,
-  token: runToken,
-  emulator: runEmulator,
-  demo: runDemo,
-  'hash-key': runHashKey,
-} satisfies Record<string, (options: CliOptions, env: Env) => Promise<number>>;
+  serve: async () => (await import('./serve.ts')).runServe,
+  check: async () => (await import('./check.ts')).runCheck,
+  token: async () => (await import('./token.ts')).runToken,
+  emulator: async () => (await import('./emulator.ts')).runEmulator,
+  demo: async () => (await import('./demo.ts')).runDemo,
+  'hash-key': async () => (await import('./hash-key.ts')).runHashKey,
+} satisfies Record<string, () => Promise<Command>>;
 
 /** Parses the command line and runs one command; returns the exit status. */
 export async function runCli(argv: readonly string[], env: Env): Promise<number> {
@@ -43,7 +40,7 @@ export async function runCli(argv: readonly string[], env: Env): Promise<number>
     const { command, options, help, version } = parse(argv);
     if (help) return print(USAGE);
     if (version) return print(`${VERSION}\n`);
-    return await COMMANDS[command](options, env);
+    return await (await COMMANDS[command]())(options, env);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`greenlake-proxy: ${(err as Error).message}\n`);

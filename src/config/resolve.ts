@@ -9,6 +9,8 @@ import {
   checkClientName,
   checkKeyHash,
   checkPrefix,
+  checkWorkspaceId,
+  defaultTenantTokenUrl,
   isLoopbackAddress,
   parseShape,
   type ParsedClient,
@@ -85,6 +87,8 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkSecretPairs(clients ?? []),
     ...checkUniqueClientNames(clients ?? []),
     ...routes.flatMap((route, index) => checkRoute(route, `routes[${index}]`, clients)),
+    ...(clients ?? []).flatMap((client, index) => checkTenants(client, `clients[${index}]`)),
+    ...routes.flatMap((route, index) => checkRouteTenant(route, `routes[${index}]`, clients)),
     ...checkUniqueRouteValues(routes, 'prefix', (value) => typeof value === 'string' && checkPrefix(value) === undefined),
     ...checkUniqueRouteValues(routes, 'port', isPortNumber),
     ...checkRoutePortsAgainstListen(routes, listenPort),
@@ -203,6 +207,60 @@ function checkRoute(route: unknown, at: string, clients: readonly unknown[] | un
   return problems;
 }
 
+/** Tenant names and workspace IDs must each be unique, and never one another: X-GreenLake-Workspace takes either. */
+function checkTenants(client: unknown, at: string): Problem[] {
+  if (!isRecord(client)) return [];
+  const tenants = Array.isArray(client['tenants']) ? client['tenants'] : [];
+  if (tenants.length === 0) {
+    return client['tenantTokenUrl'] === undefined ? [] : [{ path: `${at}.tenantTokenUrl`, message: 'has no use without tenants' }];
+  }
+  const field = (name: string) => tenants.map((tenant) => (isRecord(tenant) ? tenant[name] : undefined));
+  const names = field('name');
+  const ids = field('workspaceId').map((id) => (typeof id === 'string' && checkWorkspaceId(id) === undefined ? id.toLowerCase() : undefined));
+  const tenantAt = (index: number): string => `${at}.tenants[${index}]`;
+  const problems: Problem[] = [
+    ...duplicates(names, (name) => typeof name === 'string' && checkClientName(name) === undefined).map(([first, again]) => ({
+      path: `${tenantAt(again)}.name`,
+      message: `duplicate: ${tenantAt(first)} has the same name`,
+    })),
+    ...duplicates(ids, (id) => id !== undefined).map(([first, again]) => ({
+      path: `${tenantAt(again)}.workspaceId`,
+      message: `duplicate: ${tenantAt(first)} has the same workspace ID`,
+    })),
+  ];
+  names.forEach((name, index) => {
+    const other = typeof name === 'string' ? ids.indexOf(name.toLowerCase()) : -1;
+    if (other !== -1 && other !== index) {
+      problems.push({ path: `${tenantAt(index)}.name`, message: `is the workspace ID of ${tenantAt(other)}: X-GreenLake-Workspace could not tell them apart` });
+    }
+  });
+  return problems;
+}
+
+/** routes[].tenant names a tenant of the route's client; routes[].tenantHeader needs a client with tenants. */
+function checkRouteTenant(route: unknown, at: string, clients: readonly unknown[] | undefined): Problem[] {
+  if (!isRecord(route) || clients === undefined) return [];
+  const { tenant, tenantHeader } = route;
+  if (tenant === undefined && tenantHeader !== true) return [];
+  const first = clients[0];
+  const clientName = route['client'] ?? (isRecord(first) ? first['name'] : undefined);
+  const client = clients.find((c) => isRecord(c) && c['name'] === clientName);
+  // An unknown or missing client is reported on its own.
+  if (typeof clientName !== 'string' || !isRecord(client)) return [];
+  const tenants = Array.isArray(client['tenants']) ? client['tenants'] : [];
+  const tenantNames = tenants.flatMap((t) => (isRecord(t) && typeof t['name'] === 'string' ? [t['name']] : []));
+  const problems: Problem[] = [];
+  const none = `client ${JSON.stringify(clientName)} declares no tenants (clients[].tenants)`;
+  if (typeof tenant === 'string' && tenant !== '' && !tenantNames.includes(tenant)) {
+    problems.push({
+      path: `${at}.tenant`,
+      message: tenantNames.length === 0 ? none : `client ${JSON.stringify(clientName)} has no tenant named ${JSON.stringify(tenant)}`,
+    });
+  }
+  if (tenantHeader === true && tenants.length === 0) problems.push({ path: `${at}.tenantHeader`, message: none });
+  return problems;
+}
+
 function clientNames(clients: readonly unknown[]): string[] {
   return clients.flatMap((client) => (isRecord(client) && typeof client['name'] === 'string' ? [client['name']] : []));
 }
@@ -287,6 +345,7 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
     routes,
     timeouts: data.timeouts,
     tokens: data.tokens,
+    rateLimits: data.rateLimits,
     caFile: data.caFile === undefined ? undefined : resolvePath(data.caFile, options.baseDir),
     source: options.source,
   });
@@ -328,7 +387,16 @@ function buildClient(client: ParsedClient, baseDir: string | undefined): ClientC
     client.clientSecret !== undefined
       ? { kind: 'value', value: client.clientSecret }
       : { kind: 'file', path: resolvePath(client.clientSecretFile ?? '', baseDir) };
-  return { name: client.name, clientId: client.clientId, secret, tokenUrl: client.tokenUrl, authMethod: client.authMethod };
+  const tenants = client.tenants.map((tenant) => ({ name: tenant.name, workspaceId: tenant.workspaceId.toLowerCase() }));
+  return {
+    name: client.name,
+    clientId: client.clientId,
+    secret,
+    tokenUrl: client.tokenUrl,
+    authMethod: client.authMethod,
+    tenants,
+    tenantTokenUrl: tenants.length === 0 ? undefined : (client.tenantTokenUrl ?? defaultTenantTokenUrl(client.tokenUrl)),
+  };
 }
 
 function buildRoute(route: ParsedRoute, defaultClient: string): RouteConfig {
@@ -339,11 +407,21 @@ function buildRoute(route: ParsedRoute, defaultClient: string): RouteConfig {
     upstream: withoutTrailingSlashes(upstream),
     client: route.client ?? defaultClient,
     region: route.region ?? route.prefix ?? `port:${route.port}`,
+    tenant: route.tenant,
+    tenantHeader: route.tenantHeader,
   };
 }
 
 function catalogRoutes(client: string): RouteConfig[] {
-  return catalog.map((entry) => ({ prefix: entry.prefix, port: undefined, upstream: entry.upstream, client, region: entry.prefix }));
+  return catalog.map((entry) => ({
+    prefix: entry.prefix,
+    port: undefined,
+    upstream: entry.upstream,
+    client,
+    region: entry.prefix,
+    tenant: undefined,
+    tenantHeader: false,
+  }));
 }
 
 function withoutTrailingSlashes(url: string): string {

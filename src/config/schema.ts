@@ -1,9 +1,14 @@
 import net from 'node:net';
 import * as z from 'zod';
 import { formatPath, type Problem } from './errors.ts';
-import type { HttpMethod, ListenConfig, TimeoutsConfig, TokensConfig } from './types.ts';
+import type { HttpMethod, ListenConfig, TimeoutsConfig, TokensConfig, UpstreamRateLimitsConfig } from './types.ts';
 
 export const DEFAULT_TOKEN_URL = 'https://sso.common.cloud.hpe.com/as/token.oauth2';
+
+/** Where `{workspaceId}` goes in a tenant token URL template (clients[].tenantTokenUrl). */
+export const WORKSPACE_ID_PLACEHOLDER = '{workspaceId}';
+/** Tenant token endpoint of a client whose tokenUrl is not a workspace URL. */
+export const DEFAULT_TENANT_TOKEN_URL = `https://global.api.greenlake.hpe.com/authorization/v2/oauth2/${WORKSPACE_ID_PLACEHOLDER}/token`;
 
 /** Node's timers overflow above this (and then fire after 1 ms). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -30,6 +35,15 @@ export const INBOUND_DEFAULTS = {
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const satisfies readonly HttpMethod[];
 
+export const RATE_LIMIT_DEFAULTS = {
+  enabled: true,
+  maxWaitMs: 5_000,
+  retryIdempotent: true,
+} as const satisfies UpstreamRateLimitsConfig;
+
+/** Holding a request longer than this is never what a caller wants: answer 429 and let it decide. */
+export const MAX_RATE_LIMIT_WAIT_MS = 600_000;
+
 export const TOKEN_DEFAULTS = {
   minTtlSeconds: 10,
   maxAttempts: 4,
@@ -44,6 +58,9 @@ const KEY_HASH = /^sha256:[0-9a-f]{64}$/;
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
+const WORKSPACE_ID = /^[0-9a-f]{1,64}$/i;
+/** `https://host/authorization/v2/oauth2/<workspace>/token`: the part before and after the workspace ID. */
+const WORKSPACE_TOKEN_URL = /^(.+\/authorization\/v2\/oauth2\/)[^/]+(\/token)$/;
 
 // ---------------------------------------------------------------------------------------------
 // Field rules. Each returns a short message, or undefined when the value is fine. None of them
@@ -76,6 +93,30 @@ export function checkHttpUrl(text: string): string | undefined {
   if (url.username !== '' || url.password !== '' || authorityOf(text).includes('@')) return 'must not contain credentials';
   if (/[?#]/.test(text)) return 'must not have a query or fragment';
   return undefined;
+}
+
+/** A GreenLake workspace ID: hex digits without hyphens. */
+export function checkWorkspaceId(text: string): string | undefined {
+  if (WORKSPACE_ID.test(text)) return undefined;
+  if (text.includes('-')) return 'must be written without hyphens: a workspace ID is hex digits only';
+  return 'must be a workspace ID: 1 to 64 hex digits (0-9, a-f), no hyphens';
+}
+
+/** clients[].tenantTokenUrl: a token URL with `{workspaceId}` where the tenant's ID goes. */
+export function checkTenantTokenUrl(text: string): string | undefined {
+  if (!text.includes(WORKSPACE_ID_PLACEHOLDER)) return `must contain ${WORKSPACE_ID_PLACEHOLDER} where the tenant's workspace ID goes`;
+  const sample = text.replaceAll(WORKSPACE_ID_PLACEHOLDER, '0123abcd');
+  if (/[{}]/.test(sample)) return `${WORKSPACE_ID_PLACEHOLDER} is the only placeholder it may contain`;
+  return checkHttpUrl(sample);
+}
+
+/**
+ * The tenant token URL a client gets when it names none: its own tokenUrl with the tenant's ID if
+ * that is a workspace URL (`/authorization/v2/oauth2/<id>/token`), else GreenLake's global one.
+ */
+export function defaultTenantTokenUrl(tokenUrl: string): string {
+  const parts = WORKSPACE_TOKEN_URL.exec(tokenUrl);
+  return parts ? `${parts[1]}${WORKSPACE_ID_PLACEHOLDER}${parts[2]}` : DEFAULT_TENANT_TOKEN_URL;
 }
 
 export function checkKeyHash(text: string): string | undefined {
@@ -148,6 +189,11 @@ const timerMs = integerIn(1, MAX_TIMER_MS);
 
 export const AUTH_METHODS = ['client_secret_post', 'client_secret_basic'] as const;
 
+const tenantSchema = z.strictObject({
+  name: ruled(checkClientName),
+  workspaceId: ruled(checkWorkspaceId),
+});
+
 const clientSchema = z.strictObject({
   name: ruled(checkClientName),
   clientId: nonEmptyString,
@@ -155,6 +201,8 @@ const clientSchema = z.strictObject({
   clientSecretFile: nonEmptyString.optional(),
   tokenUrl: httpUrl.default(DEFAULT_TOKEN_URL),
   authMethod: z.enum(AUTH_METHODS).default('client_secret_post'),
+  tenants: z.array(tenantSchema).default([]),
+  tenantTokenUrl: ruled(checkTenantTokenUrl).optional(),
 });
 
 const routeSchema = z.strictObject({
@@ -163,6 +211,8 @@ const routeSchema = z.strictObject({
   upstream: httpUrl.optional(),
   client: nonEmptyString.optional(),
   region: nonEmptyString.optional(),
+  tenant: nonEmptyString.optional(),
+  tenantHeader: z.boolean().default(false),
 });
 
 const tlsFilesSchema = z.strictObject({
@@ -244,6 +294,13 @@ export const configSchema = z.strictObject({
   routes: z.array(routeSchema).min(1, { error: 'must not be empty (leave it out to serve every catalog route)' }).optional(),
   timeouts: timeoutsSchema.prefault({}),
   tokens: tokensSchema.prefault({}),
+  rateLimits: z
+    .strictObject({
+      enabled: z.boolean().default(RATE_LIMIT_DEFAULTS.enabled),
+      maxWaitMs: integerIn(0, MAX_RATE_LIMIT_WAIT_MS).default(RATE_LIMIT_DEFAULTS.maxWaitMs),
+      retryIdempotent: z.boolean().default(RATE_LIMIT_DEFAULTS.retryIdempotent),
+    })
+    .prefault({}),
   caFile: nonEmptyString.optional(),
 });
 

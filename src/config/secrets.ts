@@ -6,7 +6,7 @@ import type { ClientConfig } from './types.ts';
  * The client's secret. A file is read again at every call (Kubernetes rotates mounted secrets in
  * place), minus one trailing newline. Errors name the file and the errno code, never the content.
  */
-export async function readSecret(client: ClientConfig): Promise<string> {
+export async function readSecret(client: Pick<ClientConfig, 'name' | 'secret'>): Promise<string> {
   const where = `client ${client.name}`;
   if (client.secret.kind === 'value') {
     if (client.secret.value === '') throw new ConfigError(where, ['clientSecret: is empty']);

@@ -13,6 +13,18 @@ export interface ClientConfig {
   readonly secret: SecretSource;
   readonly tokenUrl: string;
   readonly authMethod: AuthMethod;
+  /** MSP mode: the tenant workspaces this client may act on, each with a token got by token exchange. Empty: none. */
+  readonly tenants: readonly TenantConfig[];
+  /** Token endpoint of a tenant, `{workspaceId}` standing for its ID; undefined when there are no tenants. */
+  readonly tenantTokenUrl: string | undefined;
+}
+
+/** A tenant workspace of an MSP client. */
+export interface TenantConfig {
+  /** What routes (`routes[].tenant`), callers (`X-GreenLake-Workspace`), logs and status call it. */
+  readonly name: string;
+  /** Hex digits without hyphens, lower case. */
+  readonly workspaceId: string;
 }
 
 export interface RouteConfig {
@@ -26,6 +38,10 @@ export interface RouteConfig {
   readonly client: string;
   /** Token cache key together with the client: defaults to the prefix (or `port:<n>`). */
   readonly region: string;
+  /** Name of a tenant of the client: requests act on that tenant workspace; undefined: on the client's own workspace. */
+  readonly tenant: string | undefined;
+  /** Callers may pick one of the client's tenants per request with `X-GreenLake-Workspace` (else the header is refused). */
+  readonly tenantHeader: boolean;
 }
 
 export interface ListenConfig {
@@ -138,10 +154,24 @@ export interface ProxyConfig {
   readonly routes: readonly RouteConfig[];
   readonly timeouts: TimeoutsConfig;
   readonly tokens: TokensConfig;
+  readonly rateLimits: UpstreamRateLimitsConfig;
   /** Extra trusted CA certificates (PEM file), added to Node's defaults and NODE_EXTRA_CA_CERTS. */
   readonly caFile: string | undefined;
   /** Where the configuration came from, for messages: a file path, or `environment`. */
   readonly source: string;
+}
+
+/**
+ * GreenLake's own per-API-client rate limits, as the proxy shares them among its callers
+ * (src/budget). Not inbound.rateLimit, which limits the proxy's callers.
+ */
+export interface UpstreamRateLimitsConfig {
+  /** false: keep no budget; upstream 429s simply pass through. */
+  readonly enabled: boolean;
+  /** Longest total time a request is held for its client's used-up budget; beyond it, 429 from the proxy. 0: never hold. */
+  readonly maxWaitMs: number;
+  /** Retry GET, HEAD, OPTIONS, PUT, DELETE (with a replayable body) once after an upstream 429 whose wait fits maxWaitMs. */
+  readonly retryIdempotent: boolean;
 }
 
 /** One entry of the built-in GreenLake catalog. */

@@ -63,6 +63,7 @@ async function handleTokenRequest(
     at,
     clientId: credentials.clientId,
     authMethod: credentials.method,
+    grantType: form.ok ? form.params.get('grant_type') : undefined,
     status: 0,
     path: pathOf(request),
   };

@@ -32,6 +32,8 @@ export interface TokenRequestRecord {
   at: number;
   clientId: string | undefined;
   authMethod: 'client_secret_post' | 'client_secret_basic' | 'none';
+  /** The form's grant_type, e.g. client_credentials or urn:ietf:params:oauth:grant-type:token-exchange; undefined if absent. */
+  grantType: string | undefined;
   /** 0 while unanswered (a `hang` fault never answers). */
   status: number;
   path: string;

@@ -14,9 +14,12 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
   readonly #recent = new RequestStats();
   readonly #requests: Counter<'route' | 'method_class' | 'status'>;
   readonly #upstreamLatency: Histogram<'route'>;
-  readonly #tokenFetches: Counter<'client' | 'region' | 'outcome'>;
+  readonly #tokenFetches: Counter<'client' | 'region' | 'tenant' | 'outcome'>;
   readonly #tokenEndpointLatency: Histogram<'client'>;
   readonly #upstream429: Counter<'client'>;
+  readonly #rateLimitHeld: Counter<'client'>;
+  readonly #rateLimitRefused: Counter<'client'>;
+  readonly #rateLimitRetried: Counter<'client'>;
   readonly #inflight: Gauge;
   #tokenStatuses: () => readonly TokenStatus[] = () => [];
 
@@ -38,8 +41,8 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
     });
     this.#tokenFetches = new Counter({
       name: 'greenlake_proxy_token_fetches_total',
-      help: 'Calls to token endpoints, by client, region and outcome (ok, rejected, unavailable, timeout).',
-      labelNames: ['client', 'region', 'outcome'],
+      help: 'Calls to token endpoints, by client, region, tenant (MSP token exchange only) and outcome (ok, rejected, unavailable, timeout).',
+      labelNames: ['client', 'region', 'tenant', 'outcome'],
       registers,
     });
     this.#tokenEndpointLatency = new Histogram({
@@ -55,6 +58,24 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
       labelNames: ['client'],
       registers,
     });
+    this.#rateLimitHeld = new Counter({
+      name: 'greenlake_proxy_rate_limit_held_total',
+      help: "Requests held because their client's GreenLake rate-limit budget was used up, by client.",
+      labelNames: ['client'],
+      registers,
+    });
+    this.#rateLimitRefused = new Counter({
+      name: 'greenlake_proxy_rate_limit_refused_total',
+      help: "Requests answered 429 by the proxy without calling GreenLake: the client's budget reopened later than rateLimits.maxWaitMs, by client.",
+      labelNames: ['client'],
+      registers,
+    });
+    this.#rateLimitRetried = new Counter({
+      name: 'greenlake_proxy_rate_limit_retried_total',
+      help: 'Idempotent requests sent once more after an upstream 429 instead of passing it on, by client.',
+      labelNames: ['client'],
+      registers,
+    });
     this.#inflight = new Gauge({
       name: 'greenlake_proxy_inflight_requests',
       help: 'Requests being served now.',
@@ -63,14 +84,16 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
     const statuses = (): readonly TokenStatus[] => this.#tokenStatuses();
     new Gauge({
       name: 'greenlake_proxy_token_expires_in_seconds',
-      help: 'Seconds until the cached token of each client and region expires (absent before the first fetch).',
-      labelNames: ['client', 'region'],
+      help: 'Seconds until the cached token of each client, region and tenant (MSP mode only) expires (absent before the first fetch).',
+      labelNames: ['client', 'region', 'tenant'],
       registers,
       collect() {
         this.reset();
         const now = Date.now();
         for (const t of statuses()) {
-          if (t.expiresAt !== null) this.set({ client: t.client, region: t.region }, (Date.parse(t.expiresAt) - now) / 1000);
+          if (t.expiresAt === null) continue;
+          const labels = { client: t.client, region: t.region, ...(t.tenant !== null && { tenant: t.tenant.name }) };
+          this.set(labels, (Date.parse(t.expiresAt) - now) / 1000);
         }
       },
     });
@@ -102,8 +125,20 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
     if (status === 429) this.#upstream429.inc({ client });
   }
 
-  tokenFetched(client: string, region: string, outcome: TokenFetchOutcome, seconds: number): void {
-    this.#tokenFetches.inc({ client, region, outcome });
+  rateLimitHeld(client: string): void {
+    this.#rateLimitHeld.inc({ client });
+  }
+
+  rateLimitRefused(client: string): void {
+    this.#rateLimitRefused.inc({ client });
+  }
+
+  rateLimitRetried(client: string): void {
+    this.#rateLimitRetried.inc({ client });
+  }
+
+  tokenFetched(client: string, region: string, outcome: TokenFetchOutcome, seconds: number, tenant?: string): void {
+    this.#tokenFetches.inc({ client, region, outcome, ...(tenant !== undefined && { tenant }) });
     this.#tokenEndpointLatency.observe({ client }, seconds);
   }
 

@@ -10,20 +10,28 @@ import Fastify, {
   type FastifyServerOptions,
 } from 'fastify';
 import type { Dispatcher } from 'undici';
+import type { RateBudgets } from '../budget/index.ts';
 import { InboundError, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
 import { errorBody, fromClientError, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
 import { forward, type ForwardContext } from './forward.ts';
 import type { RequestObserver } from './observer.ts';
-import { RouteTable, type MountedRoute } from './route-table.ts';
+import type { RouteTable } from './route-table.ts';
+import { withTenant } from './tenant.ts';
 
 /** What the per-request log line says about forwarding, filled in as the request goes. */
 export interface ProxyRequestInfo {
   readonly startedAt: number;
   route: string | undefined;
   client: string | undefined;
+  /** The tenant workspace acted on (MSP mode), by name; absent for the client's own. */
+  tenant?: string | undefined;
   upstreamStatus: number | undefined;
   replayed: boolean;
+  /** Time spent waiting for the client's rate-limit budget, in all. */
+  heldMs: number;
+  /** Sent again after an upstream 429. */
+  retriedAfter429: boolean;
 }
 
 declare module 'fastify' {
@@ -33,7 +41,8 @@ declare module 'fastify' {
 }
 
 export interface ProxyAppOptions {
-  readonly routes: readonly MountedRoute[];
+  /** The listener's routes; the server may replace them (SIGHUP) while the app runs. */
+  readonly table: RouteTable;
   readonly dispatcher: Dispatcher;
   readonly logger: FastifyBaseLogger;
   /** Registers the admin endpoints under `/-/`: the proxy itself owns none of their state. */
@@ -43,6 +52,8 @@ export interface ProxyAppOptions {
   readonly listener: ListenerSettings;
   /** Told about every request and upstream answer (metrics); optional. */
   readonly observer?: RequestObserver | undefined;
+  /** GreenLake's per-client rate limits, shared by all listeners; undefined: pass 429s through, hold nothing. */
+  readonly budget?: RateBudgets | undefined;
 }
 
 /** How the listener's HTTP server treats callers' connections. */
@@ -63,7 +74,7 @@ const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
 
 /** A listener's app: inbound checks, admin endpoints, the catch-all forwarder, and GreenLake-shaped errors. */
 export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyInstance> {
-  const table = new RouteTable(options.routes);
+  const table = options.table;
   const app = newFastify(options.listener, {
     loggerInstance: options.logger,
     logController: new Fastify.LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
@@ -84,7 +95,7 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   const observer = options.observer;
   app.decorateRequest('proxy', null as unknown as ProxyRequestInfo);
   app.addHook('onRequest', (request, reply, done) => {
-    request.proxy = { startedAt: performance.now(), route: undefined, client: undefined, upstreamStatus: undefined, replayed: false };
+    request.proxy = { startedAt: performance.now(), route: undefined, client: undefined, upstreamStatus: undefined, replayed: false, heldMs: 0, retriedAfter429: false };
     reply.header('x-request-id', request.id);
     observer?.requestStarted();
     // 'close' comes for every request, answered or abandoned; onResponse misses the abandoned ones.
@@ -96,7 +107,7 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   await options.inbound.register(app);
 
   options.admin(app);
-  const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer };
+  const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget };
   app.all('*', (request, reply) => proxyRequest(table, options.inbound, forwarding, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply));
   app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply));
@@ -130,7 +141,9 @@ async function proxyRequest(
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
   inbound.authorize(request, match.route.name, match.route.config.client);
-  return forward(forwarding, match, request, reply);
+  const chosen = withTenant(match, request.headers);
+  request.proxy.tenant = chosen.keeper.tenant;
+  return forward(forwarding, chosen, request, reply);
 }
 
 function notFound(rawUrl: string, table: RouteTable): ProxyError {
@@ -199,7 +212,7 @@ function describeCause(cause: unknown): string | undefined {
 function finishRequest(request: FastifyRequest, reply: FastifyReply, observer: RequestObserver | undefined): void {
   const res = reply.raw;
   const status = res.headersSent ? res.statusCode : 499;
-  const { route, client, upstreamStatus, replayed, startedAt } = request.proxy;
+  const { route, client, upstreamStatus, replayed, heldMs, retriedAfter429, startedAt } = request.proxy;
   observer?.requestFinished({ route, client, method: request.method, status });
   if (!LOGS_INFO.has(request.log.level)) return;
   request.log.info(
@@ -209,9 +222,12 @@ function finishRequest(request: FastifyRequest, reply: FastifyReply, observer: R
       path: request.raw.url,
       route,
       client,
+      ...(request.proxy.tenant !== undefined && { tenant: request.proxy.tenant }),
       status,
       ...(upstreamStatus !== undefined && upstreamStatus !== status && { upstreamStatus }),
       ...(replayed && { replayedAfter401: true }),
+      ...(heldMs > 0 && { heldForRateLimitMs: Math.round(heldMs) }),
+      ...(retriedAfter429 && { retriedAfter429: true }),
       ...(!res.writableFinished && { aborted: true }),
       durationMs: Math.round((performance.now() - startedAt) * 100) / 100,
     },

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
+import type { RateBudgets } from '../budget/index.ts';
 import { errorBody, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
@@ -14,6 +15,8 @@ export const MAX_REPLAY_BYTES = 1024 * 1024;
 export interface ForwardContext {
   readonly dispatcher: Dispatcher;
   readonly observer: RequestObserver | undefined;
+  /** Per-client rate-limit budgets; undefined: none kept (upstream 429s simply pass through). */
+  readonly budget?: RateBudgets | undefined;
 }
 
 /**
@@ -28,14 +31,19 @@ export interface ForwardContext {
  * the connection.
  */
 export async function forward(ctx: ForwardContext, match: RouteMatch, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const { keeper } = match.route;
+  // The route's token, or the tenant's the caller picked (tenant.ts).
+  const { keeper } = match;
+  const budget = ctx.budget;
+  // Hot path: one Map lookup; only a client whose budget is used up has an entry.
+  if (budget?.blockedUntil(match.route.config.client) !== undefined && !(await waitForBudget(budget, match, request, reply))) return;
   const cached = keeper.current();
   const pendingBody = readRequestBody(request.raw, MAX_REPLAY_BYTES);
   const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
   const token = cached ?? (await keeper.get());
   reply.hijack();
   const res = reply.raw;
-  const first = await send(ctx, match, request, res, token, body);
+  const first = await send(ctx, match, request, res, token, body, { retry429: true });
+  if (first === 'throttled') return retryAfter429(ctx, match, request, res, body);
   if (first !== 'refused') return;
   request.proxy.replayed = true;
   let fresh: string;
@@ -48,9 +56,51 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   await send(ctx, match, request, res, fresh, body, { lastTry: true });
 }
 
-type SendResult = 'answered' | 'refused';
+/**
+ * A request whose client's budget is used up waits until it reopens (at most rateLimits.maxWaitMs),
+ * or is refused with 429 and Retry-After without calling the upstream. false: the caller went
+ * away while held, and nothing is sent.
+ */
+async function waitForBudget(budget: RateBudgets, match: RouteMatch, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const outcome = await budget.hold(match.route.config.client, budget.settings.maxWaitMs, reply.raw);
+  request.proxy.heldMs += outcome.heldMs;
+  if (outcome.kind === 'go') return true;
+  if (outcome.kind === 'refused') {
+    reply.header('retry-after', outcome.retryAfter);
+    throw outcome.error;
+  }
+  reply.hijack();
+  return false;
+}
 
-/** One upstream exchange. 'refused': a 401 that may be replayed (its body was discarded). */
+/** An idempotent request got a 429 (discarded): wait for the budget within what is left of maxWaitMs, then once more. */
+async function retryAfter429(ctx: ForwardContext, match: RouteMatch, request: FastifyRequest, res: ServerResponse, body: RequestBody): Promise<void> {
+  const budget = ctx.budget as RateBudgets;
+  const outcome = await budget.hold(match.route.config.client, allowanceLeft(budget, request), res);
+  request.proxy.heldMs += outcome.heldMs;
+  if (outcome.kind === 'gone') return;
+  if (outcome.kind === 'refused') return writeError(res, outcome.error, request, { 'retry-after': outcome.retryAfter });
+  request.proxy.retriedAfter429 = true;
+  let token: string;
+  try {
+    token = match.keeper.current() ?? (await match.keeper.get());
+  } catch (err) {
+    writeError(res, fromUpstreamError(err, match.route.upstreamOrigin), request);
+    return;
+  }
+  await send(ctx, match, request, res, token, body, { lastTry: true });
+}
+
+function allowanceLeft(budget: RateBudgets, request: FastifyRequest): number {
+  return budget.settings.maxWaitMs - request.proxy.heldMs;
+}
+
+type SendResult = 'answered' | 'refused' | 'throttled';
+
+/**
+ * One upstream exchange. 'refused': a 401 that may be replayed; 'throttled': a 429 that may be
+ * retried once the budget reopens (their bodies were discarded).
+ */
 async function send(
   ctx: ForwardContext,
   match: RouteMatch,
@@ -58,7 +108,7 @@ async function send(
   res: ServerResponse,
   token: string,
   body: RequestBody,
-  { lastTry = false } = {},
+  { lastTry = false, retry429 = false } = {},
 ): Promise<SendResult> {
   const { route } = match;
   const startedAt = performance.now();
@@ -74,8 +124,16 @@ async function send(
       },
       ({ statusCode, headers }) => {
         ctx.observer?.upstreamAnswered(route.name, route.config.client, statusCode, (performance.now() - startedAt) / 1000);
+        const budget = ctx.budget;
+        if (budget !== undefined) {
+          budget.observe(route.config.client, statusCode, headers);
+          if (statusCode === 429 && retry429 && budget.mayRetry(route.config.client, request.method, body.replayable, allowanceLeft(budget, request))) {
+            result = 'throttled';
+            return discard();
+          }
+        }
         if (statusCode === 401) {
-          if (!lastTry) match.route.keeper.invalidate(token);
+          if (!lastTry) match.keeper.invalidate(token);
           if (!lastTry && body.replayable) {
             result = 'refused';
             return discard();
@@ -99,7 +157,7 @@ async function send(
 }
 
 /** A proxy error on a hijacked reply: written by hand, in the same shape as every other. */
-function writeError(res: ServerResponse, err: ProxyError, request: FastifyRequest): void {
+function writeError(res: ServerResponse, err: ProxyError, request: FastifyRequest, headers: Record<string, string> = {}): void {
   request.log[err.statusCode >= 500 ? 'warn' : 'info']({ reqId: request.id, code: err.code, err: err.message, cause: describe(err.cause) }, 'request failed');
   if (res.headersSent || res.destroyed) return;
   const json = JSON.stringify(errorBody(err, request.id));
@@ -107,6 +165,7 @@ function writeError(res: ServerResponse, err: ProxyError, request: FastifyReques
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
     'x-request-id': request.id,
+    ...headers,
   });
   res.end(json);
 }

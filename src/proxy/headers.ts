@@ -18,6 +18,8 @@ const DROPPED_UPSTREAM = new Set([
   'x-api-key',
   'cookie',
   'x-request-id',
+  // MSP mode: the proxy's own choice of tenant (tenant.ts), never GreenLake's business.
+  'x-greenlake-workspace',
 ]);
 
 /** Never passed back to the caller: hop-by-hop headers of the upstream connection. */

@@ -1,4 +1,4 @@
 export { buildProxyApp, type ListenerSettings, type ProxyAppOptions, type ProxyRequestInfo } from './app.ts';
 export { ProxyError, errorBody, type ProxyErrorCode, type GreenLakeErrorBody } from './errors.ts';
-export { mountRoute, type MountedRoute } from './route-table.ts';
+export { mountRoute, RouteTable, type MountedRoute, type TenantLookup } from './route-table.ts';
 export type { RequestObserver, RequestOutcome } from './observer.ts';

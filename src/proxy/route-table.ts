@@ -12,16 +12,24 @@ export interface MountedRoute {
   /** Path of the upstream URL before the forwarded path: '' or e.g. `/base`. */
   readonly upstreamBasePath: string;
   readonly config: RouteConfig;
+  /** The route's token: its client's own, or its tenant's (routes[].tenant). */
   readonly keeper: TokenKeeper;
+  /** With routes[].tenantHeader: the keeper of a tenant a caller names in X-GreenLake-Workspace; undefined: the header is refused. */
+  readonly tenantKeeper: TenantLookup | undefined;
 }
+
+/** A tenant of the route's client by name or workspace ID; undefined when there is none. */
+export type TenantLookup = (nameOrId: string) => TokenKeeper | undefined;
 
 export interface RouteMatch {
   readonly route: MountedRoute;
   /** Path and query to ask the upstream for, exactly as sent by the caller after the prefix. */
   readonly upstreamPath: string;
+  /** Whose token the request carries: the route's keeper, or the tenant's the caller picked (src/proxy/tenant.ts). */
+  readonly keeper: TokenKeeper;
 }
 
-export function mountRoute(config: RouteConfig, mountPrefix: string, keeper: TokenKeeper): MountedRoute {
+export function mountRoute(config: RouteConfig, mountPrefix: string, keeper: TokenKeeper, tenantKeeper?: TenantLookup): MountedRoute {
   const url = new URL(config.upstream);
   return {
     name: config.prefix ?? `port:${config.port}`,
@@ -30,14 +38,20 @@ export function mountRoute(config: RouteConfig, mountPrefix: string, keeper: Tok
     upstreamBasePath: url.pathname === '/' ? '' : url.pathname,
     config,
     keeper,
+    tenantKeeper,
   };
 }
 
 /** Finds the route for a raw request target; never decodes what it forwards. */
 export class RouteTable {
-  readonly #routes: readonly MountedRoute[];
+  #routes: readonly MountedRoute[] = [];
 
   constructor(routes: readonly MountedRoute[]) {
+    this.replace(routes);
+  }
+
+  /** A reloaded configuration's routes: requests already matched keep the route they had. */
+  replace(routes: readonly MountedRoute[]): void {
     this.#routes = [...routes].sort((a, b) => b.mountPrefix.length - a.mountPrefix.length);
   }
 
@@ -53,7 +67,7 @@ export class RouteTable {
       const rest = restAfterPrefix(rawUrl, route.mountPrefix);
       if (rest === undefined) continue;
       rejectPathEscapes(rest);
-      return { route, upstreamPath: joinPath(route.upstreamBasePath, rest) };
+      return { route, upstreamPath: joinPath(route.upstreamBasePath, rest), keeper: route.keeper };
     }
     return undefined;
   }

@@ -2,12 +2,14 @@ import { Server as HttpsServer } from 'node:https';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { PROBE_PATHS, registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
-import { isLoopbackAddress, type ProxyConfig, type RouteConfig } from '../config/index.ts';
+import { RateBudgets, type BudgetStatus } from '../budget/index.ts';
+import { isLoopbackAddress, type ProxyConfig } from '../config/index.ts';
 import { createInbound, readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from '../inbound/index.ts';
 import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
-import { buildProxyApp, mountRoute, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
-import { TokenRegistry, type TokenKeeper } from '../tokens/index.ts';
+import { buildProxyApp, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
+import { TokenRegistry } from '../tokens/index.ts';
+import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
 import { VERSION } from './version.ts';
 
 export { createLogger } from './logger.ts';
@@ -25,6 +27,19 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
   /** Resolves when a caller asked for a shutdown (POST /-/quit). */
   readonly quitRequested: Promise<void>;
+  /**
+   * Applies a new, already validated configuration (SIGHUP): clients, routes, route ports,
+   * token settings and rate-limit settings change without dropping in-flight requests;
+   * tokens of unchanged clients are kept. Listen addresses, inbound rules and upstream
+   * TLS/timeouts need a restart: they are named in the result and the log.
+   */
+  reload(config: ProxyConfig): Promise<ReloadResult>;
+}
+
+export interface ReloadResult {
+  readonly routes: number;
+  readonly tokensKept: number;
+  readonly needRestart: readonly string[];
 }
 
 /** Wires config -> tokens -> proxy for every listener and starts listening. */
@@ -32,73 +47,120 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   const listener = listenerSettings(config);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
   const metrics = new ProxyMetrics();
-  const registry = new TokenRegistry(config, { dispatcher: agent, logger, observer: metrics });
-  metrics.watchTokens(() => registry.statuses());
+  const tokenDeps = { dispatcher: agent, logger, observer: metrics };
+  // The configuration in force and its keepers: replaced together by reload().
+  let current = { config, registry: new TokenRegistry(config, tokenDeps) };
+  metrics.watchTokens(() => current.registry.statuses());
+  const budget = config.rateLimits.enabled ? new RateBudgets(config.rateLimits, metrics) : undefined;
   const startedAt = new Date();
   let shuttingDown = false;
   const quit = Promise.withResolvers<void>();
   const admin: AdminState = {
     isReady: () => !shuttingDown,
-    status: () => statusReport(config, registry, metrics, startedAt, !shuttingDown),
+    status: () => ({
+      ...statusReport(current.config, current.registry, metrics, startedAt, !shuttingDown),
+      rateLimits: budgetStatus(budget),
+    }),
     metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
     requestQuit: () => quit.resolve(),
   };
   const inbound = createInbound({ config: config.inbound, listenHost: config.listen.host, openRoutes: PROBE_PATHS, dispatcher: agent });
   const apps: FastifyInstance[] = [];
-  const build = async (routes: MountedRoute[]): Promise<FastifyInstance> => {
+  const build = async (routes: MountedRoute[]): Promise<RouteListener> => {
+    const table = new RouteTable(routes);
     const app = await buildProxyApp({
-      routes,
+      table,
       dispatcher: agent,
       logger,
       admin: (a) => registerAdmin(a, admin),
       inbound,
       listener,
       observer: metrics,
+      budget,
     });
     apps.push(app);
-    return app;
+    return { app, table, url: '' };
   };
-  const keeperOf = (route: RouteConfig): TokenKeeper => registry.keeper(route.client, route.region) as TokenKeeper;
+  const listenPort = async (port: number, route: MountedRoute): Promise<RouteListener> => {
+    const ported = await build([route]);
+    ported.url = await ported.app.listen({ host: config.listen.host, port });
+    return ported;
+  };
   let stopWatchingTls = (): void => {};
 
   try {
-    const main = await build(
-      config.routes.filter((r) => r.prefix !== undefined).map((r) => mountRoute(r, r.prefix as string, keeperOf(r))),
-    );
-    const ported = [];
-    for (const route of config.routes.filter((r) => r.port !== undefined)) {
-      ported.push({ route, app: await build([mountRoute(route, '', keeperOf(route))]) });
-    }
+    const main = await build(mainRoutes(config, current.registry));
     stopWatchingTls = watchCertificate(config, apps, logger);
     warnIfOpen(config, logger);
-    const url = await main.listen({ host: config.listen.host, port: config.listen.port });
-    const portUrls = new Map<string, string>();
-    for (const { route, app } of ported) {
-      portUrls.set(route.prefix ?? `port:${route.port}`, await app.listen({ host: config.listen.host, port: route.port }));
-    }
+    main.url = await main.app.listen({ host: config.listen.host, port: config.listen.port });
+    const ported = new Map<number, RouteListener>();
+    for (const [port, route] of portRoutes(config, current.registry)) ported.set(port, await listenPort(port, route));
     const adminApp = config.admin === undefined ? undefined : buildAdminApp(admin, logger);
     if (adminApp) apps.push(adminApp);
-    const adminUrl = config.admin === undefined ? undefined : await adminApp?.listen(config.admin);
-    logger.info({ url, adminUrl, portUrls: Object.fromEntries(portUrls), routes: config.routes.length }, 'greenlake-proxy listening');
+    const adminUrl = config.admin === undefined ? undefined : await adminApp?.listen({ host: config.admin.host, port: config.admin.port });
+    logger.info({ url: main.url, adminUrl, portUrls: Object.fromEntries(portUrlsOf(ported)), routes: config.routes.length }, 'greenlake-proxy listening');
+
+    const reload = async (next: ProxyConfig): Promise<ReloadResult> => {
+      const needRestart = changesNeedingRestart(current.config, next);
+      const previous = current.registry;
+      const registry = new TokenRegistry(next, tokenDeps, previous);
+      main.table.replace(mainRoutes(next, registry));
+      const wanted = portRoutes(next, registry);
+      for (const [port, listener] of ported) {
+        const route = wanted.get(port);
+        if (route !== undefined) listener.table.replace([route]);
+        else {
+          ported.delete(port);
+          apps.splice(apps.indexOf(listener.app), 1);
+          void closeListener(listener, logger);
+        }
+      }
+      for (const [port, route] of wanted) if (!ported.has(port)) ported.set(port, await listenPort(port, route));
+      budget?.configure(next.rateLimits);
+      current = { config: next, registry };
+      previous.retire();
+      const result = { routes: next.routes.length, tokensKept: registry.adoptedCount, needRestart };
+      logger.info(result, needRestart.length > 0 ? 'configuration reloaded; changes to these need a restart' : 'configuration reloaded');
+      return result;
+    };
+
     let closing: Promise<void> | undefined;
     const close = (graceMs = config.timeouts.shutdownGraceMs): Promise<void> => {
       shuttingDown = true;
       closing ??= (async () => {
         stopWatchingTls();
         await closeApps(apps, graceMs, logger);
-        registry.close();
+        current.registry.close();
         await agent.close();
       })();
       return closing;
     };
-    return { url, adminUrl, portUrls, tokens: registry, close, quitRequested: quit.promise };
+    return {
+      url: main.url,
+      adminUrl,
+      get portUrls() {
+        return portUrlsOf(ported);
+      },
+      get tokens() {
+        return current.registry;
+      },
+      close,
+      reload,
+      quitRequested: quit.promise,
+    };
   } catch (err) {
     stopWatchingTls();
     await Promise.allSettled(apps.map((a) => a.close()));
-    registry.close();
+    current.registry.close();
     await agent.destroy();
     throw err;
   }
+}
+
+function portUrlsOf(ported: ReadonlyMap<number, RouteListener>): Map<string, string> {
+  const urls = new Map<string, string>();
+  for (const [port, listener] of ported) urls.set(listener.table.routes[0]?.config.prefix ?? `port:${port}`, listener.url);
+  return urls;
 }
 
 function listenerSettings(config: ProxyConfig): ListenerSettings {
@@ -161,6 +223,11 @@ function buildAdminApp(admin: AdminState, logger: Logger): FastifyInstance {
   const app = Fastify({ loggerInstance: logger, logController: new Fastify.LogController({ disableRequestLogging: true }) });
   registerAdmin(app as unknown as FastifyInstance, admin, 'operations');
   return app as unknown as FastifyInstance;
+}
+
+/** Per-client rate-limit budgets for /-/status. */
+function budgetStatus(budget: RateBudgets | undefined): BudgetStatus {
+  return budget?.status() ?? { enabled: false, maxWaitMs: null, retryIdempotent: null, clients: [] };
 }
 
 function statusReport(

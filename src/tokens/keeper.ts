@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import { readSecret, type ClientConfig, type TimeoutsConfig, type TokensConfig } from '../config/index.ts';
+import type { ClientConfig, TenantConfig, TimeoutsConfig, TokensConfig } from '../config/index.ts';
 import { TokenError } from './errors.ts';
 import { outcomeOf, type TokenFetchOutcome, type TokenObserver } from './observer.ts';
-import { requestToken, type IssuedToken } from './request-token.ts';
+import type { IssuedToken } from './request-token.ts';
+import { clientCredentials, type TokenFetcher } from './sources.ts';
 
 export type TokenState = 'empty' | 'fetching' | 'valid' | 'refreshing' | 'failing' | 'expired';
 
@@ -12,6 +13,8 @@ export type TokenState = 'empty' | 'fetching' | 'valid' | 'refreshing' | 'failin
 export interface TokenStatus {
   readonly client: string;
   readonly region: string;
+  /** The tenant workspace (MSP mode) whose token this is; null for the client's own token. */
+  readonly tenant: TenantConfig | null;
   readonly state: TokenState;
   readonly expiresAt: string | null;
   readonly lastRefreshAt: string | null;
@@ -24,6 +27,10 @@ export interface TokenStatus {
 export interface KeeperDeps {
   readonly client: ClientConfig;
   readonly region: string;
+  /** Set for a tenant token (MSP mode): for logs, status and metrics. */
+  readonly tenant?: TenantConfig | undefined;
+  /** How one token is got (sources.ts); default: client credentials at the client's tokenUrl. */
+  readonly fetchToken?: TokenFetcher | undefined;
   readonly tokens: TokensConfig;
   readonly timeouts: TimeoutsConfig;
   readonly dispatcher: Dispatcher;
@@ -41,12 +48,14 @@ const REFRESH_AT_SHARE = 0.8;
 const MIN_REFRESH_DELAY_MS = 1000;
 
 /**
- * The whole life of one (client, region) token: fetch, cache, refresh ahead of
- * expiry, back off on failure, drop once expired. One owner, one timer, one
- * in-flight fetch; everyone else just asks for the current token.
+ * The whole life of one (client, region) token, or (client, region, tenant): fetch, cache,
+ * refresh ahead of expiry, back off on failure, drop once expired. One owner, one timer, one
+ * in-flight fetch; everyone else just asks for the current token. How one token is got is
+ * the `fetchToken` strategy's business (client credentials, token exchange); the rest is here.
  */
 export class TokenKeeper {
   readonly #deps: KeeperDeps;
+  readonly #fetchToken: TokenFetcher;
   readonly #log: Logger;
   readonly #stop = new AbortController();
   #token: CachedToken | undefined;
@@ -60,7 +69,9 @@ export class TokenKeeper {
 
   constructor(deps: KeeperDeps) {
     this.#deps = deps;
-    this.#log = deps.logger.child({ client: deps.client.name, region: deps.region });
+    this.#fetchToken = deps.fetchToken ?? clientCredentials(deps);
+    const tenant = deps.tenant === undefined ? {} : { tenant: deps.tenant.name };
+    this.#log = deps.logger.child({ client: deps.client.name, region: deps.region, ...tenant });
   }
 
   get client(): string {
@@ -69,6 +80,16 @@ export class TokenKeeper {
 
   get region(): string {
     return this.#deps.region;
+  }
+
+  /** Tenant name (MSP mode); undefined for the client's own token. */
+  get tenant(): string | undefined {
+    return this.#deps.tenant?.name;
+  }
+
+  /** The tenant's workspace ID (MSP mode); undefined for the client's own token. */
+  get workspaceId(): string | undefined {
+    return this.#deps.tenant?.workspaceId;
   }
 
   /** The cached token if it may still be forwarded; never waits. */
@@ -97,6 +118,7 @@ export class TokenKeeper {
     return {
       client: this.client,
       region: this.region,
+      tenant: this.#deps.tenant === undefined ? null : { name: this.#deps.tenant.name, workspaceId: this.#deps.tenant.workspaceId },
       state: this.#state(),
       expiresAt: this.#token ? new Date(this.#token.expiresAt).toISOString() : null,
       lastRefreshAt: this.#lastRefreshAt ? new Date(this.#lastRefreshAt).toISOString() : null,
@@ -156,30 +178,8 @@ export class TokenKeeper {
   }
 
   async #fetchOnce(): Promise<IssuedToken> {
-    const { client, tokens, timeouts, dispatcher } = this.#deps;
-    const clientSecret = await readClientSecret(client);
-    this.#fetches++;
-    const startedAt = performance.now();
-    const report = (outcome: TokenFetchOutcome): void =>
-      this.#deps.observer?.tokenFetched(client.name, this.region, outcome, (performance.now() - startedAt) / 1000);
-    let issued: IssuedToken;
-    try {
-      issued = await requestToken(
-        {
-          tokenUrl: client.tokenUrl,
-          clientId: client.clientId,
-          clientSecret,
-          authMethod: client.authMethod,
-          timeoutMs: timeouts.tokenRequestMs,
-          dispatcher,
-        },
-        tokens.defaultLifetimeSeconds * 1000,
-      );
-    } catch (err) {
-      report(err instanceof TokenError ? outcomeOf(err.code) : 'unavailable');
-      throw err;
-    }
-    report('ok');
+    const { tokens } = this.#deps;
+    const issued = await this.#fetchToken((call) => this.#callEndpoint(call));
     const lifetimeSeconds = Math.round((issued.expiresAt - Date.now()) / 1000);
     if (lifetimeSeconds <= tokens.minTtlSeconds) {
       throw new TokenError(
@@ -192,6 +192,22 @@ export class TokenKeeper {
       ? 'token fetched; the answer had no expires_in and no JWT exp: assuming tokens.defaultLifetimeSeconds'
       : 'token fetched');
     return issued;
+  }
+
+  /** One call to a token endpoint, counted, timed and told to the observer. */
+  async #callEndpoint(call: () => Promise<IssuedToken>): Promise<IssuedToken> {
+    this.#fetches++;
+    const startedAt = performance.now();
+    const report = (outcome: TokenFetchOutcome): void =>
+      this.#deps.observer?.tokenFetched(this.client, this.region, outcome, (performance.now() - startedAt) / 1000, this.tenant);
+    try {
+      const issued = await call();
+      report('ok');
+      return issued;
+    } catch (err) {
+      report(err instanceof TokenError ? outcomeOf(err.code) : 'unavailable');
+      throw err;
+    }
   }
 
   #store(issued: IssuedToken): CachedToken {
@@ -261,19 +277,6 @@ export class TokenKeeper {
   #timeoutError(waitMs: number): TokenError {
     const last = this.#lastError ? `; last error: ${this.#lastError.message}` : '';
     return new TokenError('GREENLAKE_PROXY_TOKEN_TIMEOUT', `no token within ${waitMs} ms${last}`, { retryable: true });
-  }
-}
-
-async function readClientSecret(client: ClientConfig): Promise<string> {
-  try {
-    return await readSecret(client);
-  } catch (cause) {
-    const why = cause instanceof Error ? cause.message : 'unreadable';
-    // Retryable: a mounted secret being rotated can be missing for a moment.
-    throw new TokenError('GREENLAKE_PROXY_SECRET_UNREADABLE', `client secret of ${client.name}: ${why}`, {
-      retryable: true,
-      cause,
-    });
   }
 }
 

@@ -1,29 +1,60 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { ClientConfig, ProxyConfig } from '../config/index.ts';
+import type { ClientConfig, ProxyConfig, RouteConfig, TenantConfig } from '../config/index.ts';
 import { TokenKeeper, type TokenStatus } from './keeper.ts';
 import type { TokenObserver } from './observer.ts';
+import { tokenExchange } from './sources.ts';
 
-/** One keeper per (client, region) named by the routes; created up front so status lists them all. */
+export interface RegistryDeps {
+  readonly dispatcher: Dispatcher;
+  readonly logger: Logger;
+  readonly observer?: TokenObserver;
+}
+
+/**
+ * One keeper per (client, region) named by the routes, and one per (client, region, tenant) a
+ * route can use (MSP mode: its `tenant`, or every tenant of its client with `tenantHeader`);
+ * created up front so status lists them all. A tenant keeper gets its token by exchanging the
+ * token of the (client, region) keeper.
+ */
 export class TokenRegistry {
   readonly #keepers = new Map<string, TokenKeeper>();
+  readonly #deps: RegistryDeps;
 
-  constructor(config: ProxyConfig, deps: { dispatcher: Dispatcher; logger: Logger; observer?: TokenObserver }) {
+  readonly #fingerprints = new Map<TokenKeeper, string>();
+  readonly #previous: TokenRegistry | undefined;
+  #adoptedCount = 0;
+
+  /**
+   * `previous`: the registry of the configuration this one replaces (SIGHUP). Its keepers
+   * whose client, region, tenant and settings are unchanged are taken over, tokens and all;
+   * the rest are closed by `retire`.
+   */
+  constructor(config: ProxyConfig, deps: RegistryDeps, previous?: TokenRegistry) {
+    this.#deps = deps;
+    this.#previous = previous;
     const clients = new Map(config.clients.map((c) => [c.name, c]));
     for (const route of config.routes) {
-      const key = keyOf(route.client, route.region);
-      if (this.#keepers.has(key)) continue;
       const client = clients.get(route.client) as ClientConfig;
-      this.#keepers.set(
-        key,
-        new TokenKeeper({ client, region: route.region, tokens: config.tokens, timeouts: config.timeouts, ...deps }),
-      );
+      this.#ensure(config, client, route.region);
+      for (const tenant of tenantsOf(route, client)) this.#ensure(config, client, route.region, tenant);
     }
   }
 
-  /** The keeper of a (client, region) that a route names; undefined for pairs no route uses. */
-  keeper(client: string, region: string): TokenKeeper | undefined {
-    return this.#keepers.get(keyOf(client, region));
+  /** The keeper of a (client, region), or of a tenant of it, that a route uses; undefined for those no route uses. */
+  keeper(client: string, region: string, tenant?: string): TokenKeeper | undefined {
+    return this.#keepers.get(keyOf(client, region, tenant));
+  }
+
+  /** The keeper of a tenant named by its name or its workspace ID (X-GreenLake-Workspace); undefined: no such tenant here. */
+  tenantKeeper(client: string, region: string, nameOrId: string): TokenKeeper | undefined {
+    const byName = this.keeper(client, region, nameOrId);
+    if (byName !== undefined) return byName;
+    const id = nameOrId.toLowerCase();
+    for (const keeper of this.#keepers.values()) {
+      if (keeper.client === client && keeper.region === region && keeper.workspaceId === id) return keeper;
+    }
+    return undefined;
   }
 
   statuses(): TokenStatus[] {
@@ -33,8 +64,62 @@ export class TokenRegistry {
   close(): void {
     for (const keeper of this.#keepers.values()) keeper.close();
   }
+
+  /** The keeper of (client, region[, tenant]), made if missing; a tenant's after the one whose token it exchanges. */
+  #ensure(config: ProxyConfig, client: ClientConfig, region: string, tenant?: TenantConfig): TokenKeeper {
+    const key = keyOf(client.name, region, tenant?.name);
+    const existing = this.#keepers.get(key);
+    if (existing !== undefined) return existing;
+    const fingerprint = JSON.stringify([client, region, tenant ?? null, config.tokens, config.timeouts]);
+    const adopted = this.#previous === undefined ? undefined : this.#previous.#adopt(key, fingerprint);
+    if (adopted !== undefined) {
+      this.#adoptedCount++;
+      return this.#add(key, adopted, fingerprint);
+    }
+    const common = { client, region, tokens: config.tokens, timeouts: config.timeouts, ...this.#deps };
+    let keeper: TokenKeeper;
+    if (tenant === undefined) {
+      keeper = new TokenKeeper(common);
+    } else {
+      const subject = this.#ensure(config, client, region);
+      const tenantTokenUrl = client.tenantTokenUrl as string;
+      keeper = new TokenKeeper({ ...common, tenant, fetchToken: tokenExchange({ ...common, tenant, tenantTokenUrl, subject }) });
+    }
+    return this.#add(key, keeper, fingerprint);
+  }
+
+  #add(key: string, keeper: TokenKeeper, fingerprint: string): TokenKeeper {
+    this.#keepers.set(key, keeper);
+    this.#fingerprints.set(keeper, fingerprint);
+    return keeper;
+  }
+
+  /** Hands over a keeper whose configuration is unchanged; it is then no longer this registry's. */
+  #adopt(key: string, fingerprint: string): TokenKeeper | undefined {
+    const keeper = this.#keepers.get(key);
+    if (keeper === undefined || this.#fingerprints.get(keeper) !== fingerprint) return undefined;
+    this.#keepers.delete(key);
+    return keeper;
+  }
+
+  /** After a reload: closes the keepers the new registry did not take over. */
+  retire(): void {
+    this.close();
+    this.#keepers.clear();
+  }
+
+  /** How many keepers, tokens and all, this registry took over from the previous one. */
+  get adoptedCount(): number {
+    return this.#adoptedCount;
+  }
 }
 
-function keyOf(client: string, region: string): string {
-  return JSON.stringify([client, region]);
+/** The tenants a route can act on. */
+function tenantsOf(route: RouteConfig, client: ClientConfig): TenantConfig[] {
+  if (route.tenantHeader) return [...client.tenants];
+  return client.tenants.filter((tenant) => tenant.name === route.tenant);
+}
+
+function keyOf(client: string, region: string, tenant?: string): string {
+  return JSON.stringify(tenant === undefined ? [client, region] : [client, region, tenant]);
 }

@@ -11,6 +11,16 @@ export interface TokenRequest {
   readonly authMethod: AuthMethod;
   readonly timeoutMs: number;
   readonly dispatcher: Dispatcher;
+  /** The grant's form parameters; default `grant_type=client_credentials`. Client authentication is added as authMethod says. */
+  readonly grant?: Readonly<Record<string, string>> | undefined;
+}
+
+export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+
+/** RFC 8693 form parameters: exchange `subjectToken` (an access token) for one from the endpoint it is sent to. */
+export function tokenExchangeGrant(subjectToken: string): Record<string, string> {
+  return { grant_type: TOKEN_EXCHANGE_GRANT, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN_TYPE };
 }
 
 export type LifetimeSource = 'expires_in' | 'jwt_exp' | 'default';
@@ -22,7 +32,7 @@ export interface IssuedToken {
   readonly lifetimeSource: LifetimeSource;
 }
 
-/** One OAuth 2.0 client-credentials call. No retries here: the keeper owns retry policy. */
+/** One OAuth 2.0 token call (client credentials, or the grant given). No retries here: the keeper owns retry policy. */
 export async function requestToken(req: TokenRequest, defaultLifetimeMs: number): Promise<IssuedToken> {
   const sentAt = Date.now();
   const { statusCode, headers, text } = await post(req);
@@ -31,7 +41,7 @@ export async function requestToken(req: TokenRequest, defaultLifetimeMs: number)
 }
 
 async function post(req: TokenRequest): Promise<{ statusCode: number; headers: Record<string, unknown>; text: string }> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials' });
+  const form = new URLSearchParams(req.grant ?? { grant_type: 'client_credentials' });
   const headers: Record<string, string> = {
     'content-type': 'application/x-www-form-urlencoded',
     accept: 'application/json',

@@ -1,0 +1,11 @@
+/** GreenLake's per-client rate limits, shared by every caller of the proxy: hold, refuse, retry once. */
+export {
+  RateBudgets,
+  type BudgetObserver,
+  type BudgetSettings,
+  type BudgetStatus,
+  type Caller,
+  type ClientBudgetStatus,
+  type HoldOutcome,
+} from './budget.ts';
+export { readRateLimit, type RateLimitReading, type UpstreamHeaders } from './headers.ts';
