@@ -79,6 +79,9 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
     loggerInstance: options.logger,
     logController: new Fastify.LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestId,
+    // No child logger per request (pino builds one with its redaction for every request, even
+    // at warn): every line the proxy writes about a request carries reqId itself.
+    childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     routerOptions: { maxParamLength: 64 * 1024 },
     return503OnClosing: true,
     // trustProxy stays off: X-Forwarded-* never decides a caller's address, protocol or host.
@@ -114,7 +117,7 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   return app;
 }
 
-type AppOptions = Pick<FastifyServerOptions, 'loggerInstance' | 'logController' | 'genReqId' | 'routerOptions' | 'return503OnClosing' | 'trustProxy' | 'connectionTimeout' | 'frameworkErrors' | 'clientErrorHandler'>;
+type AppOptions = Pick<FastifyServerOptions, 'loggerInstance' | 'logController' | 'genReqId' | 'childLoggerFactory' | 'routerOptions' | 'return503OnClosing' | 'trustProxy' | 'connectionTimeout' | 'frameworkErrors' | 'clientErrorHandler'>;
 
 function newFastify(listener: ListenerSettings, options: AppOptions): FastifyInstance {
   const server: ServerOptions = {
@@ -156,7 +159,7 @@ function notFound(rawUrl: string, table: RouteTable): ProxyError {
 
 function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const level = err.statusCode >= 500 ? 'warn' : 'info';
-  request.log[level]({ code: err.code, err: err.message, cause: describeCause(err.cause) }, 'request failed');
+  request.log[level]({ reqId: request.id, code: err.code, err: err.message, cause: describeCause(err.cause) }, 'request failed');
   return reply
     .code(err.statusCode)
     .header('x-request-id', request.id)
@@ -217,6 +220,7 @@ function finishRequest(request: FastifyRequest, reply: FastifyReply, observer: R
   if (!LOGS_INFO.has(request.log.level)) return;
   request.log.info(
     {
+      reqId: request.id,
       who: request.principal?.name,
       method: request.method,
       path: request.raw.url,
