@@ -20,9 +20,10 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
 COPY config/greenlake-proxy.example.yaml ./config/
-# The image's built-in non-root user; nothing is written to disk, so the root
-# filesystem can be mounted read-only.
-USER node
+# The image's built-in non-root user `node`, by number: Kubernetes' runAsNonRoot can only
+# verify a numeric user. Nothing is written to disk, so the root filesystem can be mounted
+# read-only.
+USER 1000:1000
 EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \

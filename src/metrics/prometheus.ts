@@ -41,7 +41,7 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
     });
     this.#tokenFetches = new Counter({
       name: 'greenlake_proxy_token_fetches_total',
-      help: 'Calls to token endpoints, by client, region, tenant (MSP token exchange only) and outcome (ok, rejected, unavailable, timeout).',
+      help: 'Calls to token endpoints, by client, region, tenant (MSP token exchange only) and outcome (ok; rejected: the endpoint refused, e.g. invalid_client; unavailable: unreachable, timed out, 5xx/429 or a malformed answer).',
       labelNames: ['client', 'region', 'tenant', 'outcome'],
       registers,
     });

@@ -1,0 +1,653 @@
+/**
+ * The container image and the deployment examples, without a Docker engine: the Dockerfile is
+ * read and its final stage reproduced in a temporary directory (same files, same environment,
+ * read-only, an unprivileged user), then its ENTRYPOINT/CMD, HEALTHCHECK and STOPSIGNAL are
+ * exercised the way Docker would. docker-compose.yml is linted with dclint and checked against
+ * the proxy's configuration; every proxy configuration in config/kubernetes/*.yaml is loaded the
+ * way its container would load it, and its probes are sent to the listener they name.
+ */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { networkInterfaces, tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import YAML from 'yaml';
+import { isLoopbackAddress, loadConfig, parseConfig, type ProxyConfig } from '../src/config/index.ts';
+import { DEMO_CLIENT } from '../src/emulator/index.ts';
+import { createLogger, startGateway } from '../src/server/index.ts';
+import { call, client, emulator, type Tap } from './helpers/index.ts';
+import { freePort } from './security/support.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const RUNNING_AS_ROOT = process.getuid?.() === 0;
+
+/**
+ * Who runs the image's process here. As root (CI): the Dockerfile's USER when numeric, as Docker
+ * would (no passwd entry needed), else `nobody`. As anyone else: that user, who cannot switch.
+ */
+function unprivileged(user: string | undefined): { uid?: number; gid?: number } {
+  if (!RUNNING_AS_ROOT) return {};
+  const m = /^(\d+)(?::(\d+))?$/.exec(user ?? '');
+  if (!m || Number(m[1]) === 0) return { uid: 65534, gid: 65534 };
+  return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading a Dockerfile
+
+interface Instruction {
+  readonly keyword: string;
+  readonly args: string;
+  readonly line: number;
+}
+
+interface Stage {
+  readonly base: string;
+  readonly name: string | undefined;
+  readonly instructions: Instruction[];
+}
+
+/** Logical lines (continuations joined, comments dropped) grouped into build stages. */
+function parseDockerfile(text: string): Stage[] {
+  const stages: Stage[] = [];
+  let pending = '';
+  let startLine = 0;
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/\r$/, '');
+    if (/^\s*#/.test(line) || (pending === '' && line.trim() === '')) return;
+    if (pending === '') startLine = index + 1;
+    const continued = /\\\s*$/.test(line);
+    pending += continued ? `${line.replace(/\\\s*$/, '')} ` : line;
+    if (continued) return;
+    const match = /^\s*(\w+)\s+([\s\S]*)$/.exec(pending);
+    pending = '';
+    if (!match) throw new Error(`Dockerfile line ${startLine}: cannot read`);
+    const keyword = match[1]!.toUpperCase();
+    const args = match[2]!.trim();
+    if (keyword === 'FROM') {
+      const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
+      if (!from) throw new Error(`Dockerfile line ${startLine}: cannot read FROM`);
+      stages.push({ base: from[1]!, name: from[2], instructions: [] });
+      return;
+    }
+    const stage = stages.at(-1);
+    if (!stage) throw new Error(`Dockerfile line ${startLine}: ${keyword} before FROM`);
+    stage.instructions.push({ keyword, args, line: startLine });
+  });
+  return stages;
+}
+
+function all(stage: Stage, keyword: string): Instruction[] {
+  return stage.instructions.filter((i) => i.keyword === keyword);
+}
+
+function last(stage: Stage, keyword: string): Instruction | undefined {
+  return all(stage, keyword).at(-1);
+}
+
+/** ENV a=1 b="two words" (or the legacy ENV a value). */
+function envOf(stage: Stage): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const { args } of all(stage, 'ENV')) {
+    if (!/^[\w.-]+=/.test(args)) {
+      const [key, ...value] = args.split(/\s+/);
+      env[key!] = value.join(' ');
+      continue;
+    }
+    for (const m of args.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
+      env[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
+    }
+  }
+  return env;
+}
+
+/** ENTRYPOINT, CMD and HEALTHCHECK CMD in exec (JSON) form: in shell form, `sh` would be PID 1 and swallow the stop signal. */
+function execForm(args: string, what: string): string[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(args);
+  } catch {
+    throw new Error(`${what} is in shell form (${args}): use the exec form ["node", ...]`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) {
+    throw new Error(`${what} is not a JSON array of strings`);
+  }
+  return parsed as string[];
+}
+
+function healthcheckOf(stage: Stage): { options: Record<string, string>; command: string[] } {
+  const args = last(stage, 'HEALTHCHECK')?.args ?? '';
+  const m = /^((?:--[\w-]+=\S+\s+)*)CMD\s+(.*)$/s.exec(args);
+  if (!m) throw new Error(`HEALTHCHECK must be "[--options] CMD [...]": ${args}`);
+  const options = Object.fromEntries([...m[1]!.matchAll(/--([\w-]+)=(\S+)/g)].map((o) => [o[1]!, o[2]!]));
+  return { options, command: execForm(m[2]!, 'HEALTHCHECK CMD') };
+}
+
+// ---------------------------------------------------------------------------------------------
+// .dockerignore, as Docker reads it: the last matching pattern decides; a pattern matching a
+// parent directory matches everything under it; `*` and `?` stop at `/`, `**` does not.
+
+function dockerignorePatterns(text: string): Array<{ exclude: boolean; pattern: RegExp; source: string }> {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => {
+      const exclude = !l.startsWith('!');
+      const glob = path.posix.normalize((exclude ? l : l.slice(1)).trim().replace(/^\/+/, ''));
+      return { exclude, pattern: globToRegExp(glob), source: l };
+    });
+}
+
+function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      out += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i);
+      out += glob.slice(i, end + 1).replace('[!', '[^');
+      i = end;
+    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${out}$`);
+}
+
+function isIgnored(relative: string, patterns: ReturnType<typeof dockerignorePatterns>): boolean {
+  const parts = relative.split('/');
+  const selfAndParents = parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+  let ignored = false;
+  for (const p of patterns) {
+    if (selfAndParents.some((candidate) => p.pattern.test(candidate))) ignored = p.exclude;
+  }
+  return ignored;
+}
+
+async function filesUnder(dir: string, base = dir): Promise<string[]> {
+  const info = await stat(dir);
+  if (!info.isDirectory()) return [path.relative(base, dir)];
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(entries.map((e) => filesUnder(path.join(dir, e.name), base)));
+  return nested.flat();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reproducing the image's filesystem
+
+interface BuiltImage {
+  /** Stands for the image's `/`. */
+  readonly root: string;
+  readonly workdir: string;
+  readonly env: Record<string, string>;
+}
+
+/** A copy of the final stage's filesystem (what its COPY lines bring in) under a new temporary directory. */
+async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
+  const scratch = await mkdtemp(path.join(tmpdir(), 'glp-image-'));
+  t.teardown(async () => {
+    await run('chmod', ['-R', 'u+w', scratch]);
+    await rm(scratch, { recursive: true, force: true });
+  });
+  await chmod(scratch, 0o755);
+  const built = new Map<string, string>();
+  const buildStage = async (stage: Stage, root: string): Promise<string> => {
+    let workdir = '/';
+    for (const inst of stage.instructions) {
+      if (inst.keyword === 'WORKDIR') {
+        workdir = path.posix.resolve(workdir, inst.args);
+        await mkdir(path.join(root, workdir), { recursive: true });
+      } else if (inst.keyword === 'COPY') {
+        const words = inst.args.split(/\s+/);
+        const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+        const [dest, ...sources] = words.filter((w) => !w.startsWith('--')).reverse();
+        let sourceRoot = ROOT;
+        if (from !== undefined) {
+          const source = stages.find((s) => s.name === from);
+          if (!source) throw new Error(`COPY --from=${from}: no such stage`);
+          sourceRoot = built.get(from) ?? (await buildStage(source, await mkdtemp(path.join(scratch, `${from}-`))));
+          built.set(from, sourceRoot);
+        }
+        const target = path.posix.resolve(workdir, dest!);
+        for (const src of sources.reverse()) {
+          const from = path.join(sourceRoot, src);
+          const isDir = (await stat(from)).isDirectory();
+          const to = path.join(root, !isDir && dest!.endsWith('/') ? path.posix.join(target, path.posix.basename(src)) : target);
+          await mkdir(path.dirname(to), { recursive: true });
+          await cp(from, to, { recursive: true });
+        }
+      } else if (inst.keyword === 'RUN') {
+        for (const part of inst.args.split('&&').map((p) => p.trim())) {
+          // Cleaning the npm cache only makes the layer smaller; here it would empty this machine's cache.
+          if (part.startsWith('npm cache ')) continue;
+          const res = await run('sh', ['-c', part], { cwd: path.join(root, workdir), env: buildEnv() });
+          if (res.code !== 0) throw new Error(`RUN ${part} (Dockerfile line ${inst.line}) exited ${res.code}: ${res.stderr}`);
+        }
+      }
+    }
+    return root;
+  };
+  const final = stages.at(-1)!;
+  const root = await mkdtemp(path.join(scratch, 'image-'));
+  await buildStage(final, root);
+  return { root, workdir: path.posix.resolve('/', last(final, 'WORKDIR')?.args ?? '/'), env: envOf(final) };
+}
+
+/**
+ * A build step's environment: clean, as in `docker build`. Above all without the npm_* variables
+ * that `npm test` and `npx` set (npm_config_local_prefix names this repository), so that `npm ci`
+ * works on the copy only. The npm cache is this machine's, and may answer without the registry.
+ */
+function buildEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+  const env: Record<string, string> = Object.fromEntries(keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
+  return { ...env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(command: string, args: string[], options: SpawnOptions = {}): Promise<Run> {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** `node` in an exec form is this Node 24 (the image's `node`). */
+function withNode(argv: string[]): [string, string[]] {
+  const [command, ...args] = argv;
+  return [command === 'node' ? process.execPath : command!, args];
+}
+
+/** Every file's path, size and mtime: a tree nothing wrote to stays equal. */
+async function snapshot(dir: string): Promise<string[]> {
+  const files = await filesUnder(dir);
+  return Promise.all(files.sort().map(async (f) => {
+    const s = await stat(path.join(dir, f));
+    return `${f} ${s.size} ${s.mtimeMs}`;
+  }));
+}
+
+/** A non-loopback IPv4 address of this machine, if it has one. */
+function externalIPv4(): string | undefined {
+  return Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .find((a) => a.family === 'IPv4' && !a.internal)?.address;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const dockerfileText = await readFile(path.join(ROOT, 'Dockerfile'), 'utf8');
+const stages = parseDockerfile(dockerfileText);
+const finalStage = stages.at(-1)!;
+
+t.test('the Dockerfile: exec forms, a non-root user, Node 24, a port that matches its environment', async (t) => {
+  t.ok(stages.length >= 1, 'has a FROM');
+  const entrypoint = execForm(last(finalStage, 'ENTRYPOINT')?.args ?? '', 'ENTRYPOINT');
+  const cmd = execForm(last(finalStage, 'CMD')?.args ?? '', 'CMD');
+  t.same(entrypoint, ['node', 'src/cli/main.ts'], 'ENTRYPOINT runs the command line directly with node (PID 1 gets the stop signal)');
+  t.same(cmd, ['serve']);
+  const env = envOf(finalStage);
+  t.equal(env.NODE_ENV, 'production');
+  const exposed = (last(finalStage, 'EXPOSE')?.args ?? '').split(/\s+/).map((p) => Number(p.split('/')[0]));
+  t.ok(exposed.includes(Number(env.GREENLAKE_PROXY_PORT)), `EXPOSE ${exposed.join(' ')} includes GREENLAKE_PROXY_PORT (${env.GREENLAKE_PROXY_PORT})`);
+  t.equal(last(finalStage, 'STOPSIGNAL')?.args, 'SIGTERM', 'SIGTERM: the signal serve drains on');
+  t.ok(healthcheckOf(finalStage).command.length > 0, 'HEALTHCHECK CMD in exec form');
+
+  const nodeMajor = process.versions.node.split('.')[0];
+  const nvmrc = (await readFile(path.join(ROOT, '.nvmrc'), 'utf8')).trim();
+  for (const stage of stages) t.match(stage.base, new RegExp(`^node:${nvmrc}(-|$)`), `FROM ${stage.base}: the Node major of .nvmrc (${nvmrc})`);
+  t.equal(nvmrc, nodeMajor, 'the tests run on that Node major too');
+
+  const user = (last(finalStage, 'USER')?.args ?? 'root').split(':')[0];
+  t.notOk(user === 'root' || user === '0', `USER ${user}: the process does not run as root`);
+});
+
+t.test('.dockerignore lets in what the Dockerfile copies, and keeps out the rest', async (t) => {
+  const patterns = dockerignorePatterns(await readFile(path.join(ROOT, '.dockerignore'), 'utf8'));
+  const copied = stages.flatMap((s) =>
+    all(s, 'COPY')
+      .map((i) => i.args.split(/\s+/))
+      .filter((words) => !words.some((w) => w.startsWith('--from=')))
+      .flatMap((words) => words.filter((w) => !w.startsWith('--')).slice(0, -1)),
+  );
+  t.ok(copied.length > 0);
+  for (const source of copied) {
+    const files = await filesUnder(path.join(ROOT, source));
+    const ignored = files.map((f) => path.posix.join(source, f).replace(/^\.\//, '')).filter((f) => isIgnored(f, patterns));
+    t.same(ignored, [], `COPY ${source}: every file is in the build context`);
+  }
+  for (const kept of ['node_modules/fastify/package.json', '.git/HEAD', 'test/cli.test.ts', 'README.md', 'config/kubernetes/sidecar.yaml', 'docker-compose.yml']) {
+    t.ok(isIgnored(kept, patterns), `${kept} is not sent to the build`);
+  }
+});
+
+t.test('runs the image\'s start command the way the Dockerfile does', async (t) => {
+  const emu = await emulator(t);
+  const image = await buildFinalStage(t, stages);
+  const app = path.join(image.root, image.workdir);
+  t.same((await readdir(app)).sort(), ['config', 'node_modules', 'package.json', 'src'], 'WORKDIR holds what the image copies');
+  t.notOk((await readdir(path.join(app, 'node_modules'))).includes('tap'), 'production dependencies only');
+  // Read-only, as with `read_only: true` / readOnlyRootFilesystem, and owned by someone else than the runner.
+  const chmodded = await run('chmod', ['-R', 'a-w,a+rX', image.root]);
+  t.equal(chmodded.code, 0, chmodded.stderr);
+  const before = await snapshot(image.root);
+
+  const port = await freePort();
+  const nowhere = path.join(image.root, 'nonexistent');
+  const env: Record<string, string> = {
+    // The base image's PATH, with this Node 24 as its `node`.
+    PATH: `${path.dirname(process.execPath)}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+    HOME: nowhere,
+    TMPDIR: nowhere,
+    ...image.env,
+    GREENLAKE_PROXY_PORT: String(port),
+    GREENLAKE_CLIENT_ID: DEMO_CLIENT.clientId,
+    GREENLAKE_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
+    GREENLAKE_TOKEN_URL: emu.tokenUrl,
+  };
+  const user = unprivileged(last(finalStage, 'USER')?.args);
+  const options: SpawnOptions = { cwd: app, env, ...user };
+  if (RUNNING_AS_ROOT) t.ok(user.uid !== undefined && user.uid !== 0, `runs as uid ${user.uid}, not root`);
+  const entrypoint = execForm(last(finalStage, 'ENTRYPOINT')!.args, 'ENTRYPOINT');
+  const cmd = execForm(last(finalStage, 'CMD')!.args, 'CMD');
+  const healthcheck = healthcheckOf(finalStage).command;
+
+  // `docker run image`: ENTRYPOINT + CMD. On 0.0.0.0 without inbound authentication: refuses to start.
+  const refused = await run(...withNode([...entrypoint, ...cmd]), options);
+  t.equal(refused.code, 2, 'with no flag it exits 2: the safe default');
+  t.match(refused.stderr, /listen\.host/);
+  t.match(refused.stderr, /--allow-unauthenticated/);
+  t.notMatch(refused.stderr + refused.stdout, DEMO_CLIENT.clientSecret);
+
+  // `docker run image --allow-unauthenticated`, as the Dockerfile's header says: the arguments replace CMD.
+  const [command, args] = withNode([...entrypoint, '--allow-unauthenticated']);
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let logs = '';
+  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  const exited = once(child, 'exit');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      logs += d.toString();
+      if (logs.includes('greenlake-proxy listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
+  });
+  t.match(logs, /"host":"0\.0\.0\.0"/, 'listens on 0.0.0.0 (GREENLAKE_PROXY_HOST from the image\'s ENV)');
+  t.match(logs, new RegExp(`"url":"http://127\\.0\\.0\\.1:${port}"`), 'on the port from GREENLAKE_PROXY_PORT');
+  t.match(logs, /WITHOUT inbound authentication/, 'and says, loudly, that it is open');
+
+  const health = await run(...withNode(healthcheck), options);
+  t.equal(health.code, 0, `HEALTHCHECK exits 0 while serving ${health.stderr}`);
+  const http = client(t);
+  const healthz = await call(http, `http://127.0.0.1:${port}/-/healthz`);
+  t.equal(healthz.status, 200);
+  const external = externalIPv4();
+  if (external !== undefined) {
+    t.equal((await call(http, `http://${external}:${port}/-/healthz`)).status, 200, `reachable on ${external} too: bound to every address`);
+  }
+  const status = (await call(http, `http://127.0.0.1:${port}/-/status`)).json<{ clients: Array<{ name: string; clientId: string }>; routes: unknown[] }>();
+  t.same(status.clients.map((c) => [c.name, c.clientId]), [['default', DEMO_CLIENT.clientId]], 'zero-config: one client from GREENLAKE_CLIENT_ID');
+  t.ok(status.routes.length > 1, 'every catalog route');
+
+  const stopSignal = last(finalStage, 'STOPSIGNAL')?.args as NodeJS.Signals;
+  child.kill(stopSignal);
+  const [code, signal] = await exited;
+  t.equal(code, 0, `${stopSignal} (the STOPSIGNAL): exit 0`);
+  t.equal(signal, null);
+  t.match(logs, /"msg":"stopped"/);
+  t.notMatch(logs, DEMO_CLIENT.clientSecret, 'the secret never appears in the logs');
+  const after = await run(...withNode(healthcheck), options);
+  t.equal(after.code, 1, 'HEALTHCHECK exits 1 once it stopped');
+  t.same(await snapshot(image.root), before, 'nothing was written to the image\'s files');
+});
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose.yml
+
+/** dclint's command line, run with this Node (a devDependency: `npm install` puts it in node_modules). */
+const DCLINT = (() => {
+  const manifest = createRequire(import.meta.url).resolve('dclint/package.json');
+  const bin = (JSON.parse(readFileSync(manifest, 'utf8')) as { bin: Record<string, string> }).bin.dclint!;
+  return path.join(path.dirname(manifest), bin);
+})();
+
+t.test('dclint passes docker-compose.yml with no error and no warning', async (t) => {
+  const lint = (file: string) => run(process.execPath, [DCLINT, '--config', path.join(ROOT, '.dclintrc'), '--max-warnings', '0', '--color', 'false', file], { cwd: ROOT });
+  const res = await lint(path.join(ROOT, 'docker-compose.yml'));
+  t.equal(res.code, 0, `dclint: ${res.stdout}${res.stderr}`);
+
+  // It does fail: a compose file with a key Compose does not know.
+  const dir = t.testdir({ 'compose.yml': 'services:\n  a:\n    image: "example:1"\n    not_a_compose_key: true\n' });
+  const bad = await lint(path.join(dir, 'compose.yml'));
+  t.not(bad.code, 0, 'an invalid compose file fails the lint');
+  t.match(bad.stdout + bad.stderr, /invalid-schema|additional properties/i);
+});
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  command?: string[];
+  ports?: string[];
+  volumes?: string[];
+  environment?: Record<string, string>;
+  network_mode?: string;
+  read_only?: boolean;
+  healthcheck?: { test: string[] };
+}
+
+t.test('docker-compose.yml: the proxy loads its mounted config as the container would, and reaches the emulator', async (t) => {
+  const compose = YAML.parse(await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, ComposeService> };
+  const { proxy, emulator: emu } = compose.services;
+  if (!proxy || !emu) {
+    t.fail('services proxy and emulator');
+    return;
+  }
+  t.equal(proxy.image, emu.image, 'the proxy runs the image the emulator service builds');
+  t.equal(proxy.network_mode, 'service:emulator', 'one network namespace: the emulator is reached on 127.0.0.1');
+  t.ok(proxy.read_only && emu.read_only, 'both root filesystems read-only');
+
+  // The config file the command names is the one the volume mounts.
+  const command = proxy.command ?? [];
+  const configPath = command[command.indexOf('--config') + 1];
+  const mount = (proxy.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === configPath);
+  t.ok(mount, `a volume mounts ${configPath}`);
+  const source = path.join(ROOT, mount?.[0] ?? 'missing');
+
+  // The container's environment: the image's ENV, then the service's.
+  const env = { ...envOf(finalStage), ...proxy.environment };
+  const config = await loadConfig({ file: source, env, overrides: { allowUnauthenticated: command.includes('--allow-unauthenticated') } });
+  await t.rejects(
+    loadConfig({ file: source, env, overrides: { allowUnauthenticated: false } }),
+    /listen\.host/,
+    'without --allow-unauthenticated it would not start (it listens on 0.0.0.0)',
+  );
+
+  // Published on the host's loopback only: what makes --allow-unauthenticated acceptable.
+  const published = (emu.ports ?? []).map((p) => p.split(':'));
+  t.same(published.map(([host]) => host), ['127.0.0.1'], 'the one published port is bound to the host\'s loopback');
+  t.equal(Number(published[0]?.[2]), config.listen.port, 'the container port published is the port the proxy listens on');
+
+  // Everything the proxy calls is the emulator, on the port its command gives it.
+  const emuCommand = emu.command ?? [];
+  const emuHost = emuCommand[emuCommand.indexOf('--host') + 1];
+  const emuPort = emuCommand[emuCommand.indexOf('--port') + 1];
+  const targets = [...config.clients.map((c) => c.tokenUrl), ...config.routes.map((r) => r.upstream)].map((u) => new URL(u));
+  t.same([...new Set(targets.map((u) => `${u.hostname}:${u.port}`))], [`${emuHost}:${emuPort}`], 'token URL and upstreams are the emulator');
+  t.match(emu.healthcheck?.test.join(' '), `http://${emuHost}:${emuPort}/`, 'the emulator\'s healthcheck asks the emulator');
+  t.same(config.clients.map((c) => c.clientId), [DEMO_CLIENT.clientId], 'the emulator\'s demo client');
+});
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes examples
+
+interface K8sObject {
+  kind: string;
+  metadata: { name: string };
+  data?: Record<string, string>;
+  spec?: Record<string, unknown>;
+}
+
+interface K8sContainer {
+  name: string;
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number; readOnlyRootFilesystem?: boolean };
+  volumeMounts?: Array<{ name: string; mountPath: string }>;
+}
+
+interface Probe {
+  httpGet?: { path: string; port: string | number };
+}
+
+interface PodSpec {
+  containers: K8sContainer[];
+  initContainers?: K8sContainer[];
+  volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string; items?: Array<{ key: string; path: string }> } }>;
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsUser?: number };
+}
+
+const K8S_DIR = path.join(ROOT, 'config', 'kubernetes');
+const manifests = (await readdir(K8S_DIR)).filter((f) => /\.ya?ml$/.test(f)).sort();
+
+t.test('there are Kubernetes examples to check', async (t) => {
+  t.ok(manifests.length > 0);
+});
+
+for (const file of manifests) {
+  t.test(`config/kubernetes/${file}: the proxy's config loads as its container loads it; probes reach what they probe`, async (t) => {
+    const documents = YAML.parseAllDocuments(await readFile(path.join(K8S_DIR, file), 'utf8'));
+    for (const d of documents) t.same(d.errors.map(String), [], 'valid YAML');
+    const objects = documents.map((d) => d.toJS() as K8sObject).filter(Boolean);
+    const configMaps = objects.filter((o) => o.kind === 'ConfigMap' && o.data?.['greenlake-proxy.yaml'] !== undefined);
+    t.ok(configMaps.length > 0, 'holds a greenlake-proxy.yaml ConfigMap');
+    const image = { user: last(finalStage, 'USER')?.args ?? 'root', env: envOf(finalStage) };
+
+    for (const map of configMaps) {
+      const raw = YAML.parse(map.data!['greenlake-proxy.yaml']!) as unknown;
+      t.ok(parseConfig(raw, { GREENLAKE_CLIENT_ID: 'client-id-from-the-secret' }, `${file} ConfigMap ${map.metadata.name}`), `ConfigMap ${map.metadata.name}: parseConfig accepts it`);
+
+      const workloads = objects.filter((o) => o.kind === 'Job' || o.kind === 'Deployment');
+      const users = workloads.flatMap((w) => {
+        const pod = (w.spec?.template as { spec: PodSpec }).spec;
+        const volume = pod.volumes?.find((v) => v.configMap?.name === map.metadata.name);
+        const containers = [...(pod.initContainers ?? []), ...pod.containers];
+        return volume === undefined ? [] : containers.filter((c) => c.volumeMounts?.some((m) => m.name === volume.name)).map((c) => ({ w, pod, c, volume }));
+      });
+      t.equal(users.length, 1, `one container mounts ConfigMap ${map.metadata.name}`);
+
+      for (const { w, pod, c, volume } of users) {
+        const where = `${w.kind} ${w.metadata.name}, container ${c.name}`;
+        // The file named by --config is the ConfigMap key, under the mount.
+        const args = c.args ?? [];
+        const configArg = args[args.indexOf('--config') + 1] ?? '';
+        const mountPath = c.volumeMounts!.find((m) => m.name === volume.name)!.mountPath;
+        t.equal(path.posix.dirname(configArg), mountPath, `${where}: --config is under the ConfigMap's mount`);
+        t.ok(map.data![path.posix.basename(configArg)] !== undefined, `${where}: and names a key of the ConfigMap`);
+
+        // Load it as the container does: the file from the mount, the image's ENV then the container's env.
+        const dir = t.testdir({ [path.posix.basename(configArg)]: map.data![path.posix.basename(configArg)]! });
+        const env: Record<string, string> = { ...image.env };
+        for (const e of c.env ?? []) env[e.name] = e.value ?? `${e.name.toLowerCase()}-from-a-secret`;
+        const config = await loadConfig({ file: path.join(dir, path.posix.basename(configArg)), env, overrides: { allowUnauthenticated: args.includes('--allow-unauthenticated') } });
+
+        // The secret file lies in a mounted Secret, under the item's path.
+        for (const cl of config.clients) {
+          if (cl.secret.kind !== 'file') continue;
+          const file = cl.secret.path;
+          const secretMount = c.volumeMounts!.find((m) => path.posix.dirname(file) === m.mountPath);
+          const secretVolume = pod.volumes?.find((v) => v.name === secretMount?.name)?.secret;
+          t.ok(secretVolume, `${where}: clientSecretFile ${file} is in a mounted Secret`);
+          const items = secretVolume?.items;
+          t.ok(items === undefined || items.some((i) => i.path === path.posix.basename(file)), `${where}: which has the file ${path.posix.basename(file)}`);
+        }
+
+        const ports = new Map((c.ports ?? []).map((p) => [p.name ?? String(p.containerPort), p.containerPort]));
+        const listenerOf = (port: string | number): 'admin' | 'main' | undefined => {
+          const number = typeof port === 'number' ? port : ports.get(port);
+          if (number === config.admin?.port) return 'admin';
+          if (number === config.listen.port) return 'main';
+          return undefined;
+        };
+        if (ports.has('admin')) t.equal(ports.get('admin'), config.admin?.port, `${where}: port "admin" is admin.port`);
+        if (ports.has('http')) t.equal(ports.get('http'), config.listen.port, `${where}: port "http" is listen.port`);
+        if (file === 'sidecar.yaml') {
+          t.ok(isLoopbackAddress(config.listen.host), `${where}: the sidecar listens on loopback only (${config.listen.host}), the image's 0.0.0.0 overridden`);
+        }
+
+        // Kubernetes can only check runAsNonRoot against a numeric user.
+        const context = c.securityContext ?? {};
+        if (context.runAsNonRoot) {
+          const numericUser = context.runAsUser ?? pod.securityContext?.runAsUser ?? (/^\d+(:\d+)?$/.test(image.user) ? Number(image.user.split(':')[0]) : undefined);
+          t.ok(numericUser !== undefined && numericUser !== 0, `${where}: runAsNonRoot can be verified (runAsUser or a numeric image USER, not ${image.user})`);
+        }
+        if (pod.terminationGracePeriodSeconds !== undefined) {
+          t.ok(pod.terminationGracePeriodSeconds * 1000 > config.timeouts.shutdownGraceMs, `${where}: terminationGracePeriodSeconds outlasts timeouts.shutdownGraceMs`);
+        }
+
+        // Start it (ports 0 and loopback here) and send each probe to the listener its port names.
+        const probes = [c.startupProbe, c.readinessProbe, c.livenessProbe].flatMap((p) => (p?.httpGet ? [p.httpGet] : []));
+        t.ok(probes.length > 0, `${where}: has HTTP probes`);
+        const secretFile = path.join(dir, 'client-secret');
+        await writeFile(secretFile, 'not-a-real-secret\n');
+        const local: ProxyConfig = {
+          ...config,
+          listen: { host: '127.0.0.1', port: 0 },
+          admin: config.admin && { host: '127.0.0.1', port: 0 },
+          clients: config.clients.map((cl) => (cl.secret.kind === 'file' ? { ...cl, secret: { kind: 'file', path: secretFile } } : cl)),
+        };
+        const gateway = await startGateway(local, createLogger('silent', new Writable({ write: (_c, _e, done) => done() })));
+        t.teardown(() => gateway.close(0));
+        const http = client(t);
+        for (const probe of probes) {
+          const listener = listenerOf(probe.port);
+          t.ok(listener, `${where}: probe port ${probe.port} is one of the proxy's listeners`);
+          const base = listener === 'admin' ? gateway.adminUrl : gateway.url;
+          const answer = await call(http, `${base}${probe.path}`);
+          t.equal(answer.status, 200, `${where}: ${probe.path} on the ${listener} listener answers 200`);
+        }
+      }
+    }
+
+    for (const service of objects.filter((o) => o.kind === 'Service')) {
+      const selector = (service.spec?.selector ?? {}) as Record<string, string>;
+      const target = objects.find((o) => {
+        const labels = ((o.spec?.template as { metadata?: { labels?: Record<string, string> } } | undefined)?.metadata?.labels ?? {});
+        return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels[k] === v);
+      });
+      t.ok(target, `Service ${service.metadata.name} selects a workload`);
+      const containers = ((target?.spec?.template as { spec: PodSpec } | undefined)?.spec.containers ?? []);
+      const names = containers.flatMap((c) => (c.ports ?? []).map((p) => p.name));
+      for (const p of (service.spec?.ports ?? []) as Array<{ targetPort: string | number }>) {
+        t.ok(typeof p.targetPort === 'number' || names.includes(p.targetPort), `Service ${service.metadata.name}: targetPort ${p.targetPort} is a container port`);
+      }
+    }
+  });
+}
