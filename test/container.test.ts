@@ -435,7 +435,7 @@ const DCLINT = (() => {
 })();
 
 t.test('dclint passes docker-compose.yml with no error and no warning', async (t) => {
-  const lint = (file: string) => run(process.execPath, [DCLINT, '--config', path.join(ROOT, '.dclintrc'), '--max-warnings', '0', '--color', 'false', file], { cwd: ROOT });
+  const lint = (file: string) => run(process.execPath, [DCLINT, '--config', path.join(ROOT, 'config', 'dclint.yaml'), '--max-warnings', '0', '--color', 'false', file], { cwd: ROOT });
   const res = await lint(path.join(ROOT, 'docker-compose.yml'));
   t.equal(res.code, 0, `dclint: ${res.stdout}${res.stderr}`);
 
