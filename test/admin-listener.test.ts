@@ -1,14 +1,11 @@
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import t from 'tap';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
+import { startServe, writeServeConfig } from './helpers/cli.ts';
 import { call, client, configFor, emulator, proxy } from './helpers/index.ts';
 
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
 /** Whether a promise has settled by now. Checked after the event loop turned once (POST /-/quit asks with setImmediate). */
 async function hasSettled(promise: Promise<unknown>): Promise<boolean> {
@@ -112,38 +109,10 @@ t.test(
 
 t.test('serve: POST /-/quit makes the process drain and exit 0', async (t) => {
   const emu = await emulator(t);
-  const dir = t.testdir({});
-  const file = join(dir, 'proxy.yaml');
-  await writeFile(
-    file,
-    [
-      'clients:',
-      '  - name: team',
-      `    clientId: ${DEMO_CLIENT.clientId}`,
-      '    clientSecret: ${SECRET}',
-      `    tokenUrl: ${emu.tokenUrl}`,
-      'routes:',
-      `  - { prefix: /dscc/us1, upstream: "${emu.url}" }`,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', file, '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', SECRET: DEMO_CLIENT.clientSecret, LOG_LEVEL: 'info' },
-  });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let logs = '';
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = once(child, 'exit');
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      logs += d.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(logs);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error(`exited early: ${logs}`)));
-  });
+  const file = await writeServeConfig(t.testdir({}), emu);
+  const proc = await startServe(t, file, { LOG_LEVEL: 'info' });
+  const url = proc.url;
+  const exited = proc.exited;
   const http = client(t);
   t.equal((await call(http, `${url}/dscc/us1/api/v1/volumes`)).status, 200);
 
@@ -157,6 +126,6 @@ t.test('serve: POST /-/quit makes the process drain and exit 0', async (t) => {
   const [code, signal] = await exited;
   t.equal(code, 0, 'exit status 0');
   t.equal(signal, null);
-  t.match(logs, /"reason":"POST \/-\/quit"/, 'the log says why it stopped');
-  t.match(logs, /"msg":"stopped"/);
+  t.match(proc.logs(), /"reason":"POST \/-\/quit"/, 'the log says why it stopped');
+  t.match(proc.logs(), /"msg":"stopped"/);
 });

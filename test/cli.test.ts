@@ -1,28 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
+import { runCli, startServe, writeServeConfig } from './helpers/cli.ts';
 import { assertNoCredentialsIn, call, client, emulator, tokensSeenBy } from './helpers/index.ts';
-
-const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the real command line, with nothing of this process's environment but PATH. */
-function run(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return once(child, 'close').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-}
 
 t.test('a bad config exits 2 naming the key path, never the secret value', async (t) => {
   const dir = t.testdir({
@@ -40,7 +21,7 @@ t.test('a bad config exits 2 naming the key path, never the secret value', async
       '',
     ].join('\n'),
   });
-  const res = await run(['check', '--config', join(dir, 'bad.yaml')]);
+  const res = await runCli(['check', '--config', join(dir, 'bad.yaml')]);
   t.equal(res.code, 2);
   t.match(res.stderr, /clients\[1\]/, 'names the client without a secret');
   t.match(res.stderr, /clients\[0\]\.tokenUrl/, 'names the non-https token URL');
@@ -49,20 +30,20 @@ t.test('a bad config exits 2 naming the key path, never the secret value', async
 });
 
 t.test('usage errors exit 2; --help and --version exit 0', async (t) => {
-  t.equal((await run(['frobnicate'])).code, 2);
-  t.equal((await run(['serve', '--bogus'])).code, 2);
-  const help = await run(['--help']);
+  t.equal((await runCli(['frobnicate'])).code, 2);
+  t.equal((await runCli(['serve', '--bogus'])).code, 2);
+  const help = await runCli(['--help']);
   t.equal(help.code, 0);
   t.match(help.stdout, /Commands:/);
-  t.match((await run(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
-  const none = await run(['check']);
+  t.match((await runCli(['--version'])).stdout, /^\d+\.\d+\.\d+\n$/);
+  const none = await runCli(['check']);
   t.equal(none.code, 2, 'no configuration at all');
   t.match(none.stderr, /GREENLAKE_CLIENT_ID/);
 });
 
 t.test('token prints a fresh access token and nothing else', async (t) => {
   const emu = await emulator(t);
-  const res = await run(['token'], {
+  const res = await runCli(['token'], {
     GREENLAKE_CLIENT_ID: DEMO_CLIENT.clientId,
     GREENLAKE_CLIENT_SECRET: DEMO_CLIENT.clientSecret,
     GREENLAKE_TOKEN_URL: emu.tokenUrl,
@@ -71,7 +52,7 @@ t.test('token prints a fresh access token and nothing else', async (t) => {
   t.match(res.stdout, /^eyJ[\w-]+\.[\w-]+\.[\w-]+\n$/, 'exactly one JWT line on stdout');
   t.equal(emu.tokenRequests.length, 1);
 
-  const bad = await run(['token'], {
+  const bad = await runCli(['token'], {
     GREENLAKE_CLIENT_ID: DEMO_CLIENT.clientId,
     GREENLAKE_CLIENT_SECRET: 'wrong',
     GREENLAKE_TOKEN_URL: emu.tokenUrl,
@@ -95,12 +76,12 @@ t.test('check --online prints OK or the token endpoint error per client', async 
       routes: [{ prefix: '/lab', upstream: emu.url, client: 'good' }],
     }),
   );
-  const offline = await run(['check', '--config', file], { GOOD_SECRET: DEMO_CLIENT.clientSecret });
+  const offline = await runCli(['check', '--config', file], { GOOD_SECRET: DEMO_CLIENT.clientSecret });
   t.equal(offline.code, 0);
   t.match(offline.stdout, /configuration OK/);
   t.equal(emu.tokenRequests.length, 0, 'check alone fetches nothing');
 
-  const online = await run(['check', '--online', '--config', file], { GOOD_SECRET: DEMO_CLIENT.clientSecret });
+  const online = await runCli(['check', '--online', '--config', file], { GOOD_SECRET: DEMO_CLIENT.clientSecret });
   t.equal(online.code, 1, 'one client failed');
   t.match(online.stdout, /^OK\s+good: /m);
   t.match(online.stdout, /^FAIL\s+bad: .*invalid_client/m);
@@ -109,43 +90,18 @@ t.test('check --online prints OK or the token endpoint error per client', async 
 
 t.test('serve: requests flow, SIGTERM drains in-flight requests and exits 0, logs hold no credentials', async (t) => {
   const emu = await emulator(t);
-  const dir = t.testdir({});
-  const file = join(dir, 'proxy.yaml');
-  await writeFile(
-    file,
-    [
-      'clients:',
-      '  - name: team',
-      `    clientId: ${DEMO_CLIENT.clientId}`,
-      '    clientSecret: ${SECRET}',
-      `    tokenUrl: ${emu.tokenUrl}`,
-      'routes:',
-      `  - { prefix: /dscc/us1, upstream: "${emu.url}" }`,
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', file, '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', SECRET: DEMO_CLIENT.clientSecret, LOG_LEVEL: 'debug' },
-  });
-  let logs = '';
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      logs += d.toString();
-      const m = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(logs);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', () => reject(new Error(`exited early: ${logs}`)));
-  });
+  const file = await writeServeConfig(t.testdir({}), emu);
+  const proc = await startServe(t, file, { LOG_LEVEL: 'debug' });
   const http = client(t);
-  t.equal((await call(http, `${url}/dscc/us1/api/v1/volumes`)).status, 200);
+  t.equal((await call(http, `${proc.url}/dscc/us1/api/v1/volumes`)).status, 200);
 
   emu.setApiFault({ kind: 'delay', ms: 1000 });
-  const slow = call(http, `${url}/dscc/us1/api/v1/storage-systems`);
+  const slow = call(http, `${proc.url}/dscc/us1/api/v1/storage-systems`);
   while (emu.apiRequests.length < 2) await new Promise((r) => setTimeout(r, 20));
-  child.kill('SIGTERM');
-  const [code] = await Promise.all([once(child, 'exit').then(([c]) => c), slow.then((r) => t.equal(r.status, 200, 'the in-flight request finished'))]);
+  proc.child.kill('SIGTERM');
+  const [[code]] = await Promise.all([proc.exited, slow.then((r) => t.equal(r.status, 200, 'the in-flight request finished'))]);
   t.equal(code, 0, 'exit status 0 after SIGTERM');
+  const logs = proc.logs();
   t.match(logs, /"msg":"request"/, 'one log line per request');
   t.match(logs, /"route":"\/dscc\/us1"/);
   t.match(logs, /"reqId":"/);

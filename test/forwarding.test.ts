@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createServer } from 'node:net';
 import t from 'tap';
-import { call, client, configFor, emulator, proxy } from './helpers/index.ts';
+import { call, client, configFor, emulator, freePort, proxy } from './helpers/index.ts';
 
 t.test('every route reaches its upstream with a bearer token, and the answer comes back', async (t) => {
   const emu = await emulator(t);
@@ -249,14 +248,3 @@ t.test('upstream unreachable is 502, upstream too slow is 504, both in GreenLake
   t.equal(slow.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_TIMEOUT');
   t.equal(slow.json().httpStatusCode, 504);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import t from 'tap';
 import { parseConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
-import { call, client, configFor, delay, emulator, proxy } from './helpers/index.ts';
+import { startServe, writeServeConfig } from './helpers/cli.ts';
+import { call, client, configFor, delay, emulator, freePort, proxy } from './helpers/index.ts';
 
 t.test('reload: routes change, unchanged tokens are kept, in-flight requests finish', async (t) => {
   const emu = await emulator(t);
@@ -78,60 +74,27 @@ t.test('reload: a changed client gets a new token; a route port opens and closes
 t.test('SIGHUP reloads the file; a bad file is refused and the old configuration stays', async (t) => {
   const emu = await emulator(t);
   const dir = t.testdir({});
-  const file = join(dir, 'proxy.yaml');
-  const yaml = (routes: string): string =>
-    [
-      'clients:',
-      `  - { name: team, clientId: ${DEMO_CLIENT.clientId}, clientSecret: "\${SECRET}", tokenUrl: "${emu.tokenUrl}" }`,
-      'routes:',
-      routes,
-      '',
-    ].join('\n');
-  await writeFile(file, yaml(`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`));
-  const child = spawn(process.execPath, [new URL('../src/cli/main.ts', import.meta.url).pathname, 'serve', '--config', file, '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', SECRET: DEMO_CLIENT.clientSecret },
-  });
-  t.teardown(() => child.kill('SIGKILL'));
-  let logs = '';
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  child.stdout.on('data', (d: Buffer) => (logs += d.toString()));
-  const waitForLog = async (pattern: RegExp): Promise<RegExpExecArray> => {
-    for (let i = 0; i < 200; i++) {
-      const m = pattern.exec(logs);
-      if (m) return m;
-      await delay(25);
-    }
-    throw new Error(`no log line ${pattern}: ${logs}`);
-  };
-  const url = (await waitForLog(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1]!;
+  const dscc = `  - { prefix: /dscc/us1, upstream: "${emu.url}" }`;
+  const file = await writeServeConfig(dir, emu, [dscc]);
+  const proc = await startServe(t, file);
+  const { child, url, waitForLog } = proc;
   const http = client(t);
   t.equal((await call(http, `${url}/dscc/us1/api/v1/volumes`)).status, 200);
   t.equal((await call(http, `${url}/lab/api/v1/volumes`)).status, 404);
 
-  await writeFile(file, yaml(`  - { prefix: /dscc/us1, upstream: "${emu.url}" }\n  - { prefix: /lab, upstream: "${emu.url}" }`));
+  await writeServeConfig(dir, emu, [dscc, `  - { prefix: /lab, upstream: "${emu.url}" }`]);
   child.kill('SIGHUP');
   await waitForLog(/"msg":"configuration reloaded"/);
   t.equal((await call(http, `${url}/lab/api/v1/volumes`)).status, 200, 'the new route works after SIGHUP');
   t.equal(emu.tokenRequests.length, 2, 'the unchanged route kept its token; the new one fetched one');
 
-  await writeFile(file, yaml('  - { prefix: /broken }'));
+  await writeServeConfig(dir, emu, ['  - { prefix: /broken }']);
   child.kill('SIGHUP');
   const refusal = await waitForLog(/"msg":"SIGHUP: the new configuration is invalid[^"]*"/);
   t.ok(refusal, 'the bad configuration is refused with a log line');
-  t.match(logs, /routes\[0\]\.upstream/, 'which names the problem');
+  t.match(proc.logs(), /routes\[0\]\.upstream/, 'which names the problem');
   t.equal((await call(http, `${url}/lab/api/v1/volumes`)).status, 200, 'and the old configuration stays in force');
   child.kill('SIGTERM');
-  const [code] = await once(child, 'exit');
+  const [code] = await proc.exited;
   t.equal(code, 0);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,24 +1,14 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
 import { hashKey } from '../../src/inbound/index.ts';
+import { runCli } from '../helpers/cli.ts';
 import { call, client, configFor, emulator, proxy } from '../helpers/index.ts';
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const CLIENT_ENV = { GREENLAKE_CLIENT_ID: 'id', GREENLAKE_CLIENT_SECRET: 'secret' };
 
-function run(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return once(child, 'close').then(([code]) => ({ code: code as number | null, stdout, stderr }));
-}
 
 async function refusal(action: () => Promise<unknown>): Promise<readonly string[]> {
   try {
@@ -70,13 +60,13 @@ t.test('keys, a JWT issuer or inbound.allowUnauthenticated each make a non-loopb
 });
 
 t.test('the command line exits 2 with the reason, and --allow-unauthenticated lets it start', async (t) => {
-  const refused = await run(['check', '--host', '0.0.0.0'], CLIENT_ENV);
+  const refused = await runCli(['check', '--host', '0.0.0.0'], CLIENT_ENV);
   t.equal(refused.code, 2);
   t.match(refused.stderr, /listen\.host: not a loopback address.*--allow-unauthenticated/);
-  const byEnvironment = await run(['serve'], { ...CLIENT_ENV, GREENLAKE_PROXY_HOST: '0.0.0.0', GREENLAKE_PROXY_PORT: '0' });
+  const byEnvironment = await runCli(['serve'], { ...CLIENT_ENV, GREENLAKE_PROXY_HOST: '0.0.0.0', GREENLAKE_PROXY_PORT: '0' });
   t.equal(byEnvironment.code, 2, 'serve refuses to start');
   t.equal(byEnvironment.stdout, '', 'and never listened');
-  const allowed = await run(['check', '--host', '0.0.0.0', '--allow-unauthenticated'], CLIENT_ENV);
+  const allowed = await runCli(['check', '--host', '0.0.0.0', '--allow-unauthenticated'], CLIENT_ENV);
   t.equal(allowed.code, 0, allowed.stderr);
 });
 

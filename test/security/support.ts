@@ -1,4 +1,4 @@
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 
 export interface RawAnswer {
   /** 0 when the server closed the connection without answering. */
@@ -49,14 +49,4 @@ export function rawRequest(url: string, requestLine: string, headers: readonly s
   return rawHttp(url, `${requestLine}\r\nHost: ${host}\r\n${[...headers, 'Connection: close'].join('\r\n')}\r\n\r\n`);
 }
 
-/** A port that was free a moment ago, for routes that need a fixed one. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../helpers/index.ts';

@@ -1,0 +1,77 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEMO_CLIENT, type Emulator } from '../../src/emulator/index.ts';
+import type { Tap } from './index.ts';
+
+/** The real command line, run with this Node (24). */
+export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs one command to its end, with nothing of this process's environment but PATH. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const child = spawn(process.execPath, [MAIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return once(child, 'close').then(([code]) => ({ code: code as number | null, stdout, stderr }));
+}
+
+/** A config file with one client (the emulator's demo client, secret from ${SECRET}) and the given routes. */
+export async function writeServeConfig(dir: string, emu: Emulator, routes = [`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`]): Promise<string> {
+  const file = join(dir, 'proxy.yaml');
+  const lines = [
+    'clients:',
+    '  - name: team',
+    `    clientId: ${DEMO_CLIENT.clientId}`,
+    '    clientSecret: ${SECRET}',
+    `    tokenUrl: ${emu.tokenUrl}`,
+    'routes:',
+    ...routes,
+    '',
+  ];
+  await writeFile(file, lines.join('\n'));
+  return file;
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** The main listener's URL, from the start log line. */
+  readonly url: string;
+  /** Everything the process wrote so far, stdout and stderr. */
+  logs(): string;
+  waitForLog(pattern: RegExp): Promise<RegExpExecArray>;
+  readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
+}
+
+/** `serve --config FILE --port 0` as its own process, killed at teardown if still running. */
+export async function startServe(t: Tap, file: string, env: Record<string, string> = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--config', file, '--port', '0'], {
+    env: { PATH: process.env.PATH ?? '', SECRET: DEMO_CLIENT.clientSecret, ...env },
+  });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let logs = '';
+  child.stdout.on('data', (d: Buffer) => (logs += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const waitForLog = async (pattern: RegExp): Promise<RegExpExecArray> => {
+    for (let i = 0; i < 400; i++) {
+      const m = pattern.exec(logs);
+      if (m) return m;
+      if (child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    throw new Error(`no log line ${pattern}: ${logs}`);
+  };
+  const url = (await waitForLog(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1]!;
+  return { child, url, logs: () => logs, waitForLog, exited };
+}
