@@ -46,14 +46,18 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   if (first === 'throttled') return retryAfter429(ctx, match, request, res, body);
   if (first !== 'refused') return;
   request.proxy.replayed = true;
-  let fresh: string;
+  const fresh = await tokenForRetry(match, request, res);
+  if (fresh !== undefined) await send(ctx, match, request, res, fresh, body, { lastTry: true });
+}
+
+/** The token for a second try, after the reply was hijacked: a failure is written as an error. */
+async function tokenForRetry(match: RouteMatch, request: FastifyRequest, res: ServerResponse): Promise<string | undefined> {
   try {
-    fresh = await keeper.get();
+    return match.keeper.current() ?? (await match.keeper.get());
   } catch (err) {
     writeError(res, fromUpstreamError(err, match.route.upstreamOrigin), request);
-    return;
+    return undefined;
   }
-  await send(ctx, match, request, res, fresh, body, { lastTry: true });
 }
 
 /**
@@ -81,14 +85,8 @@ async function retryAfter429(ctx: ForwardContext, match: RouteMatch, request: Fa
   if (outcome.kind === 'gone') return;
   if (outcome.kind === 'refused') return writeError(res, outcome.error, request, { 'retry-after': outcome.retryAfter });
   request.proxy.retriedAfter429 = true;
-  let token: string;
-  try {
-    token = match.keeper.current() ?? (await match.keeper.get());
-  } catch (err) {
-    writeError(res, fromUpstreamError(err, match.route.upstreamOrigin), request);
-    return;
-  }
-  await send(ctx, match, request, res, token, body, { lastTry: true });
+  const token = await tokenForRetry(match, request, res);
+  if (token !== undefined) await send(ctx, match, request, res, token, body, { lastTry: true });
 }
 
 function allowanceLeft(budget: RateBudgets, request: FastifyRequest): number {
