@@ -28,6 +28,7 @@ Options:
 Without --config, GREENLAKE_CLIENT_ID and GREENLAKE_CLIENT_SECRET (or
 GREENLAKE_CLIENT_SECRET_FILE), with optional GREENLAKE_TOKEN_URL, configure one client
 and every catalog route. LOG_LEVEL sets the log level (default info).
+serve reloads its --config file on SIGHUP; SIGTERM or SIGINT drain and exit 0.
 
 Exit status: 0 success, 1 failure at run time, 2 bad usage or configuration.
 `;
