@@ -248,7 +248,8 @@ async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
  * works on the copy only. The npm cache is this machine's, and may answer without the registry.
  */
 function buildEnv(): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+  // The machine's CA settings stay: a registry behind a TLS-inspecting proxy needs them, as a build host would.
+  const keep = ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
   const env: Record<string, string> = Object.fromEntries(keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
   return { ...env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 }
