@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RedisStoreConfig } from '../config/index.ts';
+import { StoreUnavailable, type SharedToken, type TokenStore } from '../tokens/shared.ts';
+import { Sealer } from './seal.ts';
+
+/** Told when the store is lost and when it is back: for the degraded gauge. */
+export interface StoreObserver {
+  storeDegraded(degraded: boolean): void;
+}
+
+/** Deletes KEYS[1] only if it still holds ARGV[1]: releasing a lock, dropping a token, never someone else's. */
+const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+const LIFETIME_SOURCES = new Set(['expires_in', 'jwt_exp', 'default']);
+
+/**
+ * Tokens shared through Redis; nothing is cached here (the keepers cache). Every command has
+ * commandTimeoutMs; while Redis is unreachable commands fail at once (no offline queue), the
+ * proxy works from its own memory, and the client keeps reconnecting in the background.
+ */
+export class RedisTokenStore implements TokenStore {
+  readonly #redis: Redis;
+  readonly #sealer: Sealer;
+  readonly #prefix: string;
+  readonly #log: Logger;
+  readonly #observer: StoreObserver | undefined;
+  #degraded = false;
+  #connectedOnce = false;
+  #closed = false;
+
+  constructor(config: RedisStoreConfig, logger: Logger, observer?: StoreObserver) {
+    this.#sealer = new Sealer(config.encryptionKey);
+    this.#prefix = config.keyPrefix;
+    this.#log = logger.child({ store: 'redis' });
+    this.#observer = observer;
+    this.#redis = new Redis(config.url, {
+      commandTimeout: config.commandTimeoutMs,
+      connectTimeout: Math.max(1000, config.commandTimeoutMs * 5),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times) => Math.min(100 * times, 2000),
+      // A failed connect is told by the 'close' event below; ioredis must not print it itself.
+      showFriendlyErrorStack: false,
+    });
+    this.#redis.on('error', () => {});
+    this.#redis.on('ready', () => this.#joined());
+    this.#redis.on('close', () => this.#lost('connection closed'));
+  }
+
+  /** True while Redis cannot be used and the proxy works from its own memory. */
+  get degraded(): boolean {
+    return this.#degraded;
+  }
+
+  slot(identity: readonly string[]): string {
+    return this.#sealer.name(identity);
+  }
+
+  async read(slot: string): Promise<SharedToken | undefined> {
+    const key = this.#tokenKey(slot);
+    const value = await this.#run(() => this.#redis.get(key));
+    return value === null ? undefined : this.#parse(value, key);
+  }
+
+  async write(slot: string, token: SharedToken): Promise<void> {
+    const ttl = Math.floor(token.expiresAt - Date.now());
+    if (ttl <= 0) return;
+    const key = this.#tokenKey(slot);
+    const plain = JSON.stringify({ t: token.accessToken, e: token.expiresAt, i: token.issuedAt, s: token.lifetimeSource });
+    await this.#run(() => this.#redis.set(key, this.#sealer.seal(plain, key), 'PX', ttl));
+  }
+
+  async lock(slot: string, ttlMs: number): Promise<string | undefined> {
+    const id = randomUUID();
+    const answer = await this.#run(() => this.#redis.set(this.#lockKey(slot), id, 'PX', ttlMs, 'NX'));
+    return answer === 'OK' ? id : undefined;
+  }
+
+  async unlock(slot: string, lockId: string): Promise<void> {
+    await this.#run(() => this.#redis.eval(COMPARE_AND_DELETE, 1, this.#lockKey(slot), lockId));
+  }
+
+  async forget(slot: string, accessToken: string): Promise<void> {
+    const key = this.#tokenKey(slot);
+    const value = await this.#run(() => this.#redis.get(key));
+    if (value === null || this.#parse(value, key)?.accessToken !== accessToken) return;
+    await this.#run(() => this.#redis.eval(COMPARE_AND_DELETE, 1, key, value));
+  }
+
+  /** At once: a replica going away leaves its lock to expire rather than wait for Redis. */
+  close(): void {
+    this.#closed = true;
+    this.#redis.disconnect();
+  }
+
+  #tokenKey(slot: string): string {
+    return `${this.#prefix}token:${slot}`;
+  }
+
+  #lockKey(slot: string): string {
+    return `${this.#prefix}lock:${slot}`;
+  }
+
+  #parse(value: string, key: string): SharedToken | undefined {
+    const plain = this.#sealer.open(value, key);
+    if (plain === undefined) return undefined;
+    try {
+      const v = JSON.parse(plain) as Record<string, unknown>;
+      if (typeof v.t !== 'string' || typeof v.e !== 'number' || typeof v.i !== 'number' || typeof v.s !== 'string' || !LIFETIME_SOURCES.has(v.s)) {
+        return undefined;
+      }
+      return { accessToken: v.t, expiresAt: v.e, issuedAt: v.i, lifetimeSource: v.s as SharedToken['lifetimeSource'] };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreUnavailable('store closed');
+    try {
+      const result = await command();
+      this.#joined();
+      return result;
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.#lost(why);
+      throw new StoreUnavailable(`redis: ${why}`, { cause: err });
+    }
+  }
+
+  #lost(why: string): void {
+    if (this.#closed || this.#degraded) return;
+    this.#degraded = true;
+    this.#log.warn({ reason: clip(why) }, 'shared store unavailable: working from local memory and local token fetches (degraded)');
+    this.#observer?.storeDegraded(true);
+  }
+
+  #joined(): void {
+    if (this.#closed) return;
+    if (!this.#degraded && this.#connectedOnce) return;
+    const rejoined = this.#degraded;
+    this.#degraded = false;
+    this.#connectedOnce = true;
+    this.#log.info(rejoined ? 'shared store back: tokens are shared again (rejoined)' : 'shared store connected');
+    this.#observer?.storeDegraded(false);
+  }
+}
+
+function clip(text: string): string {
+  // ioredis messages name host and port, never the password; clipped all the same.
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
