@@ -8,7 +8,7 @@ import { createInbound, readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } f
 import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
 import { buildProxyApp, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
-import { RedisTokenStore } from '../store/index.ts';
+import { connectTimeoutMs, RedisTokenStore } from '../store/index.ts';
 import { TokenRegistry } from '../tokens/index.ts';
 import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
 import { VERSION } from './version.ts';
@@ -49,7 +49,11 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
   const metrics = new ProxyMetrics();
   const store = config.store === undefined ? undefined : new RedisTokenStore(config.store.redis, logger);
-  if (store !== undefined) metrics.watchStore(() => store.degraded);
+  if (store !== undefined) {
+    metrics.watchStore(() => store.degraded);
+    // Not connected in time: start all the same, degraded; the client keeps reconnecting.
+    await store.connected(connectTimeoutMs(config.store!.redis));
+  }
   const tokenDeps = { dispatcher: agent, logger, observer: metrics, store };
   // The configuration in force and its keepers: replaced together by reload().
   let current = { config, registry: new TokenRegistry(config, tokenDeps) };

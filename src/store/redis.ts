@@ -37,7 +37,7 @@ export class RedisTokenStore implements TokenStore {
     this.#observer = observer;
     this.#redis = new Redis(config.url, {
       commandTimeout: config.commandTimeoutMs,
-      connectTimeout: Math.max(1000, config.commandTimeoutMs * 5),
+      connectTimeout: connectTimeoutMs(config),
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(100 * times, 2000),
@@ -47,6 +47,21 @@ export class RedisTokenStore implements TokenStore {
     this.#redis.on('error', () => {});
     this.#redis.on('ready', () => this.#joined());
     this.#redis.on('close', () => this.#lost('connection closed'));
+  }
+
+  /** Resolves once connected, or after `maxMs` (then the proxy starts degraded and keeps reconnecting). */
+  async connected(maxMs: number): Promise<boolean> {
+    if (this.#redis.status === 'ready') return true;
+    const ready = Promise.withResolvers<boolean>();
+    const onReady = (): void => ready.resolve(true);
+    this.#redis.once('ready', onReady);
+    const timer = setTimeout(() => ready.resolve(false), maxMs);
+    try {
+      return await ready.promise;
+    } finally {
+      clearTimeout(timer);
+      this.#redis.off('ready', onReady);
+    }
   }
 
   /** True while Redis cannot be used and the proxy works from its own memory. */
@@ -146,6 +161,11 @@ export class RedisTokenStore implements TokenStore {
     this.#log.info(rejoined ? 'shared store back: tokens are shared again (rejoined)' : 'shared store connected');
     this.#observer?.storeDegraded(false);
   }
+}
+
+/** How long a connection attempt may take, and how long a starting replica waits for Redis. */
+export function connectTimeoutMs(config: RedisStoreConfig): number {
+  return Math.max(1000, config.commandTimeoutMs * 5);
 }
 
 function clip(text: string): string {

@@ -63,8 +63,10 @@ type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: fals
 export function sharedFetch(inner: TokenFetcher, options: SharedFetchOptions): SharedFetch {
   const { store, slot, lockTtlMs } = options;
   const pollMs = options.pollMs ?? DEFAULT_POLL_MS;
+  // The last token the upstream refused: never taken from the store again, even before its deletion lands there.
+  let refused: string | undefined;
   const fresh = (token: SharedToken | undefined): token is SharedToken => {
-    if (token === undefined) return false;
+    if (token === undefined || token.accessToken === refused) return false;
     const usableUntil = token.expiresAt - options.minTtlMs;
     return Date.now() < token.issuedAt + (usableUntil - token.issuedAt) * REFRESH_AT_SHARE;
   };
@@ -103,7 +105,10 @@ export function sharedFetch(inner: TokenFetcher, options: SharedFetchOptions): S
 
   return {
     fetchToken,
-    invalidate: (accessToken) => void attempt(() => store.forget(slot, accessToken)).catch(() => {}),
+    invalidate: (accessToken) => {
+      refused = accessToken;
+      void attempt(() => store.forget(slot, accessToken)).catch(() => {});
+    },
   };
 }
 
