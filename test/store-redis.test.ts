@@ -72,11 +72,21 @@ class RedisServer {
     }
   }
 
+  /** SIGSTOP: connections stay open, nothing answers (a Redis too slow to be of use). */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
   async stop(): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
     if (child === undefined || child.exitCode !== null) return;
     const exited = once(child, 'exit');
+    child.kill('SIGCONT');
     child.kill('SIGKILL');
     await exited;
   }
@@ -176,6 +186,25 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     t.equal(res.status, 200, 'the other replica got a token');
     t.equal(emu.tokenRequests.length, 2, 'by fetching it itself, after the lock expired');
     await stuck;
+  });
+
+  t.test('Redis stops answering (paused): a cold token is fetched locally within the command timeout, the gauge says so; Redis answers again: 0', async (t) => {
+    const emu = await emulator(t);
+    const prefix = `glp-slow-${randomBytes(4).toString('hex')}:`;
+    const extra = { timeouts: { tokenWaitMs: 3000 } };
+    const gw = await proxy(t, storeConfig(emu, redis, prefix, extra));
+    const http = client(t);
+    t.equal(await degradedGauge(t, gw), 0);
+    redis.pause();
+    t.teardown(() => redis.resume());
+    const res = await call(http, `${gw.url}/glp/global/devices/v1/devices`);
+    t.equal(res.status, 200, 'answered, with a token fetched without Redis');
+    t.equal(emu.tokenRequests.length, 1);
+    t.equal(await degradedGauge(t, gw), 1, 'degraded');
+    redis.resume();
+    t.ok(await eventually(async () => (await degradedGauge(t, gw)) === 0), 'rejoined once Redis answers');
+    t.equal(gw.logs.filter((l) => l.includes('(degraded)')).length, 1, 'one degraded line');
+    t.equal(gw.logs.filter((l) => l.includes('(rejoined)')).length, 1, 'one rejoined line');
   });
 
   t.test('Redis stops under load: no request fails, the degraded gauge is 1; Redis back: 0', async (t) => {

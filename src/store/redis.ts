@@ -13,6 +13,8 @@ export interface StoreObserver {
 /** Deletes KEYS[1] only if it still holds ARGV[1]: releasing a lock, dropping a token, never someone else's. */
 const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+const PROBE_INTERVAL_MS = 1000;
+
 const LIFETIME_SOURCES = new Set(['expires_in', 'jwt_exp', 'default']);
 
 /**
@@ -27,6 +29,8 @@ export class RedisTokenStore implements TokenStore {
   readonly #log: Logger;
   readonly #observer: StoreObserver | undefined;
   #degraded = false;
+  /** While degraded: a PING now and then, so that a Redis that was only slow is rejoined without waiting for a token fetch. */
+  #probe: NodeJS.Timeout | undefined;
   #connectedOnce = false;
   #closed = false;
 
@@ -107,6 +111,7 @@ export class RedisTokenStore implements TokenStore {
   /** At once: a replica going away leaves its lock to expire rather than wait for Redis. */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#probe);
     this.#redis.disconnect();
   }
 
@@ -150,6 +155,13 @@ export class RedisTokenStore implements TokenStore {
     this.#degraded = true;
     this.#log.warn({ reason: clip(why) }, 'shared store unavailable: working from local memory and local token fetches (degraded)');
     this.#observer?.storeDegraded(true);
+    this.#probe = setInterval(() => {
+      this.#redis.ping().then(
+        () => this.#joined(),
+        () => {},
+      );
+    }, PROBE_INTERVAL_MS);
+    this.#probe.unref();
   }
 
   #joined(): void {
@@ -157,6 +169,7 @@ export class RedisTokenStore implements TokenStore {
     if (!this.#degraded && this.#connectedOnce) return;
     const rejoined = this.#degraded;
     this.#degraded = false;
+    clearInterval(this.#probe);
     this.#connectedOnce = true;
     this.#log.info(rejoined ? 'shared store back: tokens are shared again (rejoined)' : 'shared store connected');
     this.#observer?.storeDegraded(false);
