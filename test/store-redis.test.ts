@@ -207,6 +207,27 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     t.equal(gw.logs.filter((l) => l.includes('(rejoined)')).length, 1, 'one rejoined line');
   });
 
+  t.test("a client's used-up rate-limit budget is seen by every replica: the others refuse without calling upstream", async (t) => {
+    const emu = await emulator(t);
+    emu.setRateLimit({ limit: 2, windowSeconds: 30 });
+    const prefix = `glp-budget-${randomBytes(4).toString('hex')}:`;
+    const extra = { rateLimits: { maxWaitMs: 200 } };
+    const [a, b] = await Promise.all([1, 2].map(() => proxy(t, storeConfig(emu, redis, prefix, extra))));
+    const http = client(t);
+    const path = '/glp/global/devices/v1/devices';
+    t.equal((await call(http, `${a!.url}${path}`)).status, 200);
+    t.equal((await call(http, `${a!.url}${path}`)).status, 200, "the answer says the budget is spent");
+    const blocked = async (): Promise<boolean> => {
+      const status = (await call(http, `${b!.url}/-/status`)).json<{ rateLimits: { clients: Array<{ client: string; blockedUntil: string | null }> } }>();
+      return typeof status.rateLimits.clients.find((c) => c.client === 'team')?.blockedUntil === 'string';
+    };
+    t.ok(await eventually(blocked), "b heard that team's budget is closed");
+    const refused = await call(http, `${b!.url}${path}`);
+    t.equal(refused.status, 429, 'b answers 429 itself');
+    t.equal(refused.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_RATE_LIMITED');
+    t.equal(emu.apiRequests.length, 2, 'and sent nothing upstream');
+  });
+
   t.test('Redis stops under load: no request fails, the degraded gauge is 1; Redis back: 0', async (t) => {
     const emu = await emulator(t);
     const prefix = `glp-down-${randomBytes(4).toString('hex')}:`;

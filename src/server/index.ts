@@ -58,7 +58,7 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   // The configuration in force and its keepers: replaced together by reload().
   let current = { config, registry: new TokenRegistry(config, tokenDeps) };
   metrics.watchTokens(() => current.registry.statuses());
-  const budget = config.rateLimits.enabled ? new RateBudgets(config.rateLimits, metrics) : undefined;
+  const budget = config.rateLimits.enabled ? new RateBudgets(config.rateLimits, metrics, store) : undefined;
   const startedAt = new Date();
   let shuttingDown = false;
   const quit = Promise.withResolvers<void>();

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { BudgetShare } from '../budget/index.ts';
 import type { RedisStoreConfig } from '../config/index.ts';
 import { StoreUnavailable, type SharedToken, type TokenStore } from '../tokens/shared.ts';
 import { Sealer } from './seal.ts';
@@ -22,8 +23,10 @@ const LIFETIME_SOURCES = new Set(['expires_in', 'jwt_exp', 'default']);
  * commandTimeoutMs; while Redis is unreachable commands fail at once (no offline queue), the
  * proxy works from its own memory, and the client keeps reconnecting in the background.
  */
-export class RedisTokenStore implements TokenStore {
+export class RedisTokenStore implements TokenStore, BudgetShare {
   readonly #redis: Redis;
+  /** Subscribed to closed budgets (a subscribed connection can do nothing else); made by listen(). */
+  #subscriber: Redis | undefined;
   readonly #sealer: Sealer;
   readonly #prefix: string;
   readonly #log: Logger;
@@ -108,15 +111,51 @@ export class RedisTokenStore implements TokenStore {
     await this.#run(() => this.#redis.eval(COMPARE_AND_DELETE, 1, key, value));
   }
 
+  publish(client: string, forMs: number): void {
+    const channel = this.#budgetChannel();
+    const message = this.#sealer.seal(JSON.stringify({ c: client, ms: Math.round(forMs) }), channel);
+    this.#run(() => this.#redis.publish(channel, message)).catch(() => {
+      /* degraded: the other replicas learn of it from their own 429s */
+    });
+  }
+
+  listen(onClosed: (client: string, forMs: number) => void): void {
+    const channel = this.#budgetChannel();
+    // Queued until connected, and resubscribed after every reconnect.
+    const subscriber = this.#redis.duplicate({ enableOfflineQueue: true, autoResubscribe: true });
+    this.#subscriber = subscriber;
+    subscriber.on('error', () => {});
+    subscriber.on('message', (from: string, message: string) => {
+      if (from !== channel) return;
+      const plain = this.#sealer.open(message, channel);
+      if (plain === undefined) return;
+      try {
+        const { c, ms } = JSON.parse(plain) as { c?: unknown; ms?: unknown };
+        if (typeof c === 'string' && typeof ms === 'number' && Number.isFinite(ms) && ms > 0) onClosed(c, ms);
+      } catch {
+        /* not ours */
+      }
+    });
+    subscriber.subscribe(channel).catch(() => {
+      /* retried by autoResubscribe once connected */
+    });
+  }
+
   /** At once: a replica going away leaves its lock to expire rather than wait for Redis. */
   close(): void {
     this.#closed = true;
     clearInterval(this.#probe);
+    this.#subscriber?.disconnect();
     this.#redis.disconnect();
   }
 
   #tokenKey(slot: string): string {
     return `${this.#prefix}token:${slot}`;
+  }
+
+  /** One channel per key prefix (per gateway); the client's name is inside the sealed message. */
+  #budgetChannel(): string {
+    return `${this.#prefix}budget`;
   }
 
   #lockKey(slot: string): string {
