@@ -13,6 +13,17 @@ export interface BudgetSettings {
 /** Who hears about held, refused and retried requests (the metrics). */
 export type BudgetObserver = Pick<RequestObserver, 'rateLimitHeld' | 'rateLimitRefused' | 'rateLimitRetried'>;
 
+/**
+ * Closed budgets told to and heard from the other replicas of a gateway (store.redis). Never on
+ * the hot path: a replica hears of a closed budget asynchronously and keeps it in its own map.
+ */
+export interface BudgetShare {
+  /** Tells the other replicas: `client`'s budget is closed for `forMs` from now. Never throws. */
+  publish(client: string, forMs: number): void;
+  /** Hears the other replicas' closed budgets. */
+  listen(onClosed: (client: string, forMs: number) => void): void;
+}
+
 /** Anything that says when the caller went away: the reply's ServerResponse ('close'). */
 export interface Caller {
   readonly destroyed: boolean;
@@ -89,14 +100,21 @@ interface Tally {
  */
 export class RateBudgets {
   readonly #observer: BudgetObserver | undefined;
+  readonly #share: BudgetShare | undefined;
   /** client -> epoch ms until which its budget is exhausted. Only exhausted clients are here. */
   readonly #blocks = new Map<string, number>();
   readonly #tallies = new Map<string, Tally>();
   #settings: BudgetSettings;
 
-  constructor(settings: BudgetSettings, observer?: BudgetObserver) {
+  /** `share`: the other replicas' budgets (store.redis); undefined: this process's answers only. */
+  constructor(settings: BudgetSettings, observer?: BudgetObserver, share?: BudgetShare) {
     this.#settings = settings;
     this.#observer = observer;
+    this.#share = share;
+    share?.listen((client, forMs) => {
+      this.#tally(client);
+      this.#close(client, Date.now() + Math.min(forMs, MAX_BLOCK_MS));
+    });
   }
 
   get settings(): BudgetSettings {
@@ -180,8 +198,15 @@ export class RateBudgets {
     else if (reading.remaining === 0) until = reading.resetAt ?? reading.retryAt;
     if (until === undefined || until <= now) return;
     until = Math.min(until, now + MAX_BLOCK_MS);
+    if (this.#close(client, until)) this.#share?.publish(client, until - now);
+  }
+
+  /** Closes a budget until `until` unless it is already closed longer; true when it changed. */
+  #close(client: string, until: number): boolean {
     const current = this.#blocks.get(client);
-    if (current === undefined || current < until) this.#blocks.set(client, until);
+    if (current !== undefined && current >= until) return false;
+    this.#blocks.set(client, until);
+    return true;
   }
 
   /**

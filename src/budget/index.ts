@@ -2,6 +2,7 @@
 export {
   RateBudgets,
   type BudgetObserver,
+  type BudgetShare,
   type BudgetSettings,
   type BudgetStatus,
   type Caller,

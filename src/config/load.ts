@@ -169,6 +169,9 @@ const VARIABLE_FOR_PATH: Readonly<Record<string, string>> = {
   'clients[0].clientSecretFile': 'GREENLAKE_CLIENT_SECRET_FILE',
   'clients[0].tokenUrl': 'GREENLAKE_TOKEN_URL',
   'clients[0].authMethod': 'GREENLAKE_AUTH_METHOD',
+  'store.redis.url': 'GREENLAKE_PROXY_REDIS_URL',
+  'store.redis.encryptionKey': 'GREENLAKE_PROXY_REDIS_KEY',
+  'store.redis': 'GREENLAKE_PROXY_REDIS_KEY',
 };
 
 function configFromEnvironment(env: Environment, flags: Flags): ProxyConfig {

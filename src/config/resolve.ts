@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { catalog, findCatalogEntry } from './catalog.ts';
 import { errorCode, type Problem } from './errors.ts';
@@ -7,6 +7,7 @@ import {
   LISTEN_DEFAULTS,
   TOKEN_DEFAULTS,
   checkClientName,
+  checkEncryptionKey,
   checkKeyHash,
   checkPrefix,
   checkWorkspaceId,
@@ -18,7 +19,7 @@ import {
   type ParsedInbound,
   type ParsedRoute,
 } from './schema.ts';
-import type { ClientConfig, InboundConfig, ListenConfig, ProxyConfig, RouteConfig, SecretSource } from './types.ts';
+import type { ClientConfig, InboundConfig, ListenConfig, ProxyConfig, RouteConfig, SecretSource, StoreConfig } from './types.ts';
 
 export interface ResolveOptions {
   readonly env: Environment;
@@ -41,7 +42,10 @@ export type Resolution =
 /** Validates a parsed configuration object and fills in every default. Collects all problems. */
 export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution {
   const interpolated = options.interpolate ? interpolateEnvironment(raw, options.env) : { value: raw, problems: [] };
-  const withListen = allowUnauthenticated(overrideListen(interpolated.value, options.listen), options.allowUnauthenticated);
+  const withListen = overrideStore(
+    allowUnauthenticated(overrideListen(interpolated.value, options.listen), options.allowUnauthenticated),
+    options.env,
+  );
   const shape = parseShape(withListen);
   const problems = [
     ...interpolated.problems,
@@ -72,6 +76,23 @@ function allowUnauthenticated(raw: unknown, allow: boolean | undefined): unknown
   return { ...raw, inbound: { ...fromFile, allowUnauthenticated: true } };
 }
 
+/** GREENLAKE_PROXY_REDIS_URL and GREENLAKE_PROXY_REDIS_KEY win over store.redis.url and its key. */
+function overrideStore(raw: unknown, env: Environment): unknown {
+  const url = env['GREENLAKE_PROXY_REDIS_URL'] || undefined;
+  const key = env['GREENLAKE_PROXY_REDIS_KEY'] || undefined;
+  if ((url === undefined && key === undefined) || !isRecord(raw)) return raw;
+  const store = raw['store'] === undefined ? {} : raw['store'];
+  if (!isRecord(store)) return raw;
+  const redis = store['redis'] === undefined ? {} : store['redis'];
+  if (!isRecord(redis)) return raw;
+  const merged: Record<string, unknown> = { ...redis, ...definedOnly({ url }) };
+  if (key !== undefined) {
+    merged['encryptionKey'] = key;
+    delete merged['encryptionKeyFile'];
+  }
+  return { ...raw, store: { ...store, redis: merged } };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Rules across fields. They run on the raw object even when parts of it are malformed, so one
 // run reports everything; each rule looks only at values that have the right type.
@@ -95,6 +116,7 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkAdminPort(raw['admin'], listenPort, routes),
     ...checkBackoff(raw['tokens']),
     ...checkReadableFile(raw['caFile'], 'caFile', baseDir),
+    ...checkStoreKey(raw['store'], baseDir),
     ...checkTlsFiles(listen['tls'], baseDir),
     ...checkUnauthenticatedExposure(listen['host'], inbound),
     ...checkApiKeys(inbound['apiKeys'], clients, routeNames(raw['routes'])),
@@ -317,6 +339,27 @@ function checkReadableFile(name: unknown, at: string, baseDir: string | undefine
   }
 }
 
+const STORE_WITHOUT_KEY =
+  'needs encryptionKey or encryptionKeyFile (32 random bytes in base64, e.g. openssl rand -base64 32; ' +
+  'or GREENLAKE_PROXY_REDIS_KEY): tokens are never stored in Redis unencrypted';
+
+/** A Redis store refuses to start without a valid encryption key; the key file's content is checked here. */
+function checkStoreKey(store: unknown, baseDir: string | undefined): Problem[] {
+  if (!isRecord(store) || !isRecord(store['redis'])) return [];
+  const redis = store['redis'];
+  const hasValue = redis['encryptionKey'] !== undefined;
+  const hasFile = redis['encryptionKeyFile'] !== undefined;
+  if (hasValue && hasFile) return [{ path: 'store.redis', message: 'needs encryptionKey or encryptionKeyFile, not both' }];
+  if (!hasValue && !hasFile) return [{ path: 'store.redis', message: STORE_WITHOUT_KEY }];
+  const file = redis['encryptionKeyFile'];
+  if (typeof file !== 'string' || file === '') return [];
+  const at = 'store.redis.encryptionKeyFile';
+  const unreadable = checkReadableFile(file, at, baseDir);
+  if (unreadable.length > 0) return unreadable;
+  const message = checkEncryptionKey(readFileSync(resolvePath(file, baseDir), 'utf8'));
+  return message === undefined ? [] : [{ path: at, message: `content ${message}` }];
+}
+
 /** Pairs [index of first occurrence, index of a later repeat] among the values that pass `isValid`. */
 function duplicates(values: readonly unknown[], isValid: (value: unknown) => boolean): Array<[number, number]> {
   const firstSeen = new Map<unknown, number>();
@@ -346,9 +389,18 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
     timeouts: data.timeouts,
     tokens: data.tokens,
     rateLimits: data.rateLimits,
+    store: buildStore(data.store, options.baseDir),
     caFile: data.caFile === undefined ? undefined : resolvePath(data.caFile, options.baseDir),
     source: options.source,
   });
+}
+
+function buildStore(store: ParsedConfig['store'], baseDir: string | undefined): StoreConfig | undefined {
+  if (store === undefined) return undefined;
+  const { url, keyPrefix, encryptionKey, encryptionKeyFile, commandTimeoutMs, lockTtlMs } = store.redis;
+  // Checked by checkStoreKey: exactly one of the two is set and valid.
+  const key = encryptionKey ?? readFileSync(resolvePath(encryptionKeyFile as string, baseDir), 'utf8');
+  return { redis: { url, keyPrefix, encryptionKey: key.trim(), commandTimeoutMs, lockTtlMs } };
 }
 
 function buildListen(listen: ParsedConfig['listen'], baseDir: string | undefined): ListenConfig {

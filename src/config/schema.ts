@@ -52,6 +52,14 @@ export const TOKEN_DEFAULTS = {
   defaultLifetimeSeconds: 300,
 } as const satisfies TokensConfig;
 
+export const STORE_DEFAULTS = {
+  keyPrefix: 'greenlake-proxy:',
+  commandTimeoutMs: 200,
+} as const;
+
+/** AES-256: 32 bytes. */
+export const ENCRYPTION_KEY_BYTES = 32;
+
 const CLIENT_NAME = /^[A-Za-z0-9._-]+$/;
 const PREFIX_SEGMENT = /^[A-Za-z0-9._~-]+$/;
 const KEY_HASH = /^sha256:[0-9a-f]{64}$/;
@@ -117,6 +125,23 @@ export function checkTenantTokenUrl(text: string): string | undefined {
 export function defaultTenantTokenUrl(tokenUrl: string): string {
   const parts = WORKSPACE_TOKEN_URL.exec(tokenUrl);
   return parts ? `${parts[1]}${WORKSPACE_ID_PLACEHOLDER}${parts[2]}` : DEFAULT_TENANT_TOKEN_URL;
+}
+
+/** store.redis.url: redis:// or rediss://, a host, nothing after the database number. */
+export function checkRedisUrl(text: string): string | undefined {
+  const url = /^rediss?:\/\//i.test(text) ? URL.parse(text) : null;
+  if (url === null || url.hostname === '') return 'must be a URL such as redis://host:6379 or rediss://host:6380/0';
+  if (!/^(\/\d*)?$/.test(url.pathname) || url.search !== '' || url.hash !== '') return 'may have only a database number after the host (redis://host:6379/0)';
+  return undefined;
+}
+
+/** An encryption key: 32 random bytes in base64 (`openssl rand -base64 32`). Never quoted: it is a secret. */
+export function checkEncryptionKey(text: string): string | undefined {
+  const trimmed = text.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) return 'must be base64 (openssl rand -base64 32)';
+  const bytes = Buffer.from(trimmed, 'base64');
+  if (bytes.length !== ENCRYPTION_KEY_BYTES) return `must be ${ENCRYPTION_KEY_BYTES} bytes in base64, got ${bytes.length} bytes (openssl rand -base64 32)`;
+  return undefined;
 }
 
 export function checkKeyHash(text: string): string | undefined {
@@ -286,6 +311,15 @@ const tokensSchema = z.strictObject({
   defaultLifetimeSeconds: integerIn(1, MAX_TIMER_MS).default(TOKEN_DEFAULTS.defaultLifetimeSeconds),
 });
 
+const redisSchema = z.strictObject({
+  url: ruled(checkRedisUrl),
+  keyPrefix: z.string().max(200, { error: 'must be at most 200 characters' }).default(STORE_DEFAULTS.keyPrefix),
+  encryptionKey: ruled(checkEncryptionKey).optional(),
+  encryptionKeyFile: nonEmptyString.optional(),
+  commandTimeoutMs: integerIn(1, 60_000).default(STORE_DEFAULTS.commandTimeoutMs),
+  lockTtlMs: integerIn(100, MAX_TIMER_MS).optional(),
+});
+
 export const configSchema = z.strictObject({
   listen: listenSchema.prefault({}),
   admin: adminSchema.optional(),
@@ -301,6 +335,7 @@ export const configSchema = z.strictObject({
       retryIdempotent: z.boolean().default(RATE_LIMIT_DEFAULTS.retryIdempotent),
     })
     .prefault({}),
+  store: z.strictObject({ redis: redisSchema }).optional(),
   caFile: nonEmptyString.optional(),
 });
 

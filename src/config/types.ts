@@ -155,6 +155,8 @@ export interface ProxyConfig {
   readonly timeouts: TimeoutsConfig;
   readonly tokens: TokensConfig;
   readonly rateLimits: UpstreamRateLimitsConfig;
+  /** Shared state for several replicas (tokens in Redis); undefined: everything stays in this process's memory. */
+  readonly store: StoreConfig | undefined;
   /** Extra trusted CA certificates (PEM file), added to Node's defaults and NODE_EXTRA_CA_CERTS. */
   readonly caFile: string | undefined;
   /** Where the configuration came from, for messages: a file path, or `environment`. */
@@ -180,4 +182,22 @@ export interface CatalogEntry {
   readonly service: 'glp' | 'com' | 'dscc';
   readonly region: string;
   readonly upstream: string;
+}
+
+export interface StoreConfig {
+  readonly redis: RedisStoreConfig;
+}
+
+/** Redis (or Valkey) shared by the replicas of one gateway. */
+export interface RedisStoreConfig {
+  /** `redis://` or `rediss://` URL; may hold a password: never logged. */
+  readonly url: string;
+  /** Put before every key name, so several gateways can share one Redis. */
+  readonly keyPrefix: string;
+  /** 32 bytes, base64 (from encryptionKey or the content of encryptionKeyFile): AES-256-GCM key of every stored value. */
+  readonly encryptionKey: string;
+  /** Longest wait for one Redis command; past it the proxy works from its own memory (degraded). */
+  readonly commandTimeoutMs: number;
+  /** Life of the lock one replica holds while it fetches a token; undefined: derived from timeouts.tokenRequestMs. */
+  readonly lockTtlMs: number | undefined;
 }

@@ -99,6 +99,18 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
     });
   }
 
+  /** greenlake_proxy_store_degraded, exported only when a shared store is configured. */
+  watchStore(degraded: () => boolean): void {
+    new Gauge({
+      name: 'greenlake_proxy_store_degraded',
+      help: '1 while the shared store (Redis) cannot be used and this replica works from its own memory and token fetches; else 0.',
+      registers: [this.registry],
+      collect() {
+        this.set(degraded() ? 1 : 0);
+      },
+    });
+  }
+
   /** Where the seconds-until-expiry gauge reads token state, at each scrape. */
   watchTokens(statuses: () => readonly TokenStatus[]): void {
     this.#tokenStatuses = statuses;

@@ -8,6 +8,7 @@ import { createInbound, readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } f
 import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
 import { buildProxyApp, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
+import { connectTimeoutMs, RedisTokenStore } from '../store/index.ts';
 import { TokenRegistry } from '../tokens/index.ts';
 import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
 import { VERSION } from './version.ts';
@@ -47,11 +48,17 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   const listener = listenerSettings(config);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
   const metrics = new ProxyMetrics();
-  const tokenDeps = { dispatcher: agent, logger, observer: metrics };
+  const store = config.store === undefined ? undefined : new RedisTokenStore(config.store.redis, logger);
+  if (store !== undefined) {
+    metrics.watchStore(() => store.degraded);
+    // Not connected in time: start all the same, degraded; the client keeps reconnecting.
+    await store.connected(connectTimeoutMs(config.store!.redis));
+  }
+  const tokenDeps = { dispatcher: agent, logger, observer: metrics, store };
   // The configuration in force and its keepers: replaced together by reload().
   let current = { config, registry: new TokenRegistry(config, tokenDeps) };
   metrics.watchTokens(() => current.registry.statuses());
-  const budget = config.rateLimits.enabled ? new RateBudgets(config.rateLimits, metrics) : undefined;
+  const budget = config.rateLimits.enabled ? new RateBudgets(config.rateLimits, metrics, store) : undefined;
   const startedAt = new Date();
   let shuttingDown = false;
   const quit = Promise.withResolvers<void>();
@@ -131,6 +138,7 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
         stopWatchingTls();
         await closeApps(apps, graceMs, logger);
         current.registry.close();
+        store?.close();
         await agent.close();
       })();
       return closing;
@@ -152,6 +160,7 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     stopWatchingTls();
     await Promise.allSettled(apps.map((a) => a.close()));
     current.registry.close();
+    store?.close();
     await agent.destroy();
     throw err;
   }

@@ -41,6 +41,7 @@ export function changesNeedingRestart(before: ProxyConfig, after: ProxyConfig): 
     ['caFile', (c) => c.caFile],
     ['timeouts.upstream*/inbound*', (c) => [c.timeouts.upstreamConnectMs, c.timeouts.upstreamHeadersMs, c.timeouts.upstreamBodyMs, c.timeouts.inboundHeadersMs, c.timeouts.inboundIdleMs]],
     ['rateLimits.enabled', (c) => c.rateLimits.enabled],
+    ['store', (c) => c.store],
   ];
   return fixed.filter(([, pick]) => JSON.stringify(pick(before)) !== JSON.stringify(pick(after))).map(([name]) => name);
 }

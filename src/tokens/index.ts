@@ -3,3 +3,4 @@ export { TokenKeeper, type TokenState, type TokenStatus } from './keeper.ts';
 export { TokenRegistry } from './registry.ts';
 export { requestToken, type IssuedToken, type TokenRequest } from './request-token.ts';
 export type { TokenFetchOutcome, TokenObserver } from './observer.ts';
+export { sharedFetch, StoreUnavailable, type SharedFetch, type SharedFetchOptions, type SharedToken, type TokenStore } from './shared.ts';

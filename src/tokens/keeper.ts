@@ -36,6 +36,8 @@ export interface KeeperDeps {
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   readonly observer?: TokenObserver | undefined;
+  /** Told when the upstream refused the cached token and it was dropped (e.g. to drop a shared copy too). */
+  readonly onInvalidate?: ((token: string) => void) | undefined;
 }
 
 interface CachedToken {
@@ -112,6 +114,7 @@ export class TokenKeeper {
     this.#log.info('token refused upstream: dropped, the next request fetches a new one');
     this.#token = undefined;
     clearTimeout(this.#refreshTimer);
+    this.#deps.onInvalidate?.(token);
   }
 
   status(): TokenStatus {

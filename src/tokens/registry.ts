@@ -1,14 +1,17 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
 import type { ClientConfig, ProxyConfig, RouteConfig, TenantConfig } from '../config/index.ts';
-import { TokenKeeper, type TokenStatus } from './keeper.ts';
+import { TokenKeeper, type KeeperDeps, type TokenStatus } from './keeper.ts';
 import type { TokenObserver } from './observer.ts';
-import { tokenExchange } from './sources.ts';
+import { sharedFetch, type TokenStore } from './shared.ts';
+import { clientCredentials, tokenExchange, type TokenFetcher } from './sources.ts';
 
 export interface RegistryDeps {
   readonly dispatcher: Dispatcher;
   readonly logger: Logger;
   readonly observer?: TokenObserver;
+  /** Tokens shared with other replicas (store.redis); undefined: this process's memory only. */
+  readonly store?: TokenStore | undefined;
 }
 
 /**
@@ -79,13 +82,29 @@ export class TokenRegistry {
     const common = { client, region, tokens: config.tokens, timeouts: config.timeouts, ...this.#deps };
     let keeper: TokenKeeper;
     if (tenant === undefined) {
-      keeper = new TokenKeeper(common);
+      keeper = new TokenKeeper({ ...common, ...this.#shared(config, clientCredentials(common), [client.clientId, client.tokenUrl, region]) });
     } else {
       const subject = this.#ensure(config, client, region);
       const tenantTokenUrl = client.tenantTokenUrl as string;
-      keeper = new TokenKeeper({ ...common, tenant, fetchToken: tokenExchange({ ...common, tenant, tenantTokenUrl, subject }) });
+      const exchange = tokenExchange({ ...common, tenant, tenantTokenUrl, subject });
+      const identity = [client.clientId, client.tokenUrl, region, tenantTokenUrl, tenant.workspaceId];
+      keeper = new TokenKeeper({ ...common, tenant, ...this.#shared(config, exchange, identity) });
     }
     return this.#add(key, keeper, fingerprint);
+  }
+
+  /** The keeper's fetch strategy, through the shared store when there is one. */
+  #shared(config: ProxyConfig, fetchToken: TokenFetcher, identity: readonly string[]): Pick<KeeperDeps, 'fetchToken' | 'onInvalidate'> {
+    const store = this.#deps.store;
+    if (store === undefined) return { fetchToken };
+    const shared = sharedFetch(fetchToken, {
+      store,
+      slot: store.slot(identity),
+      waitMs: config.timeouts.tokenWaitMs,
+      lockTtlMs: config.store?.redis.lockTtlMs ?? defaultLockTtlMs(config),
+      minTtlMs: config.tokens.minTtlSeconds * 1000,
+    });
+    return { fetchToken: shared.fetchToken, onInvalidate: shared.invalidate };
   }
 
   #add(key: string, keeper: TokenKeeper, fingerprint: string): TokenKeeper {
@@ -122,4 +141,12 @@ function tenantsOf(route: RouteConfig, client: ClientConfig): TenantConfig[] {
 
 function keyOf(client: string, region: string, tenant?: string): string {
   return JSON.stringify(tenant === undefined ? [client, region] : [client, region, tenant]);
+}
+
+/**
+ * Longer than the fetch made while holding it: up to two token calls (a token exchange retried
+ * with a fresh subject token) plus a margin. A holder that dies leaves it to expire.
+ */
+function defaultLockTtlMs(config: ProxyConfig): number {
+  return 2 * config.timeouts.tokenRequestMs + 1000;
 }

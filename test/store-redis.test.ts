@@ -1,0 +1,279 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import t from 'tap';
+import { parseConfig } from '../src/config/index.ts';
+import { DEMO_CLIENT } from '../src/emulator/index.ts';
+import { call, client, configFor, delay, emulator, freePort, proxy, tokensSeenBy, type RunningProxy, type Tap } from './helpers/index.ts';
+import { parseExposition } from './helpers/prometheus.ts';
+
+const KEY = randomBytes(32).toString('base64');
+
+// ---------------------------------------------------------------------------------------------
+// Configuration: no Redis needed.
+
+t.test('a Redis store without an encryption key, or with a bad one, refuses to start; the key is never quoted', async (t) => {
+  const base = { clients: [{ name: 'team', clientId: 'id', clientSecret: 'secret' }] };
+  t.throws(() => parseConfig({ ...base, store: { redis: { url: 'redis://127.0.0.1:6379' } } }, {}, 'test'), {
+    message: /store\.redis: needs encryptionKey or encryptionKeyFile/,
+  });
+  const short = randomBytes(16).toString('base64');
+  try {
+    parseConfig({ ...base, store: { redis: { url: 'redis://127.0.0.1:6379', encryptionKey: short } } }, {}, 'test');
+    t.fail('a 16-byte key was accepted');
+  } catch (err) {
+    const message = (err as Error).message;
+    t.match(message, /store\.redis\.encryptionKey: must be 32 bytes in base64, got 16 bytes/);
+    t.notOk(message.includes(short), 'the key is not in the message');
+  }
+  t.throws(() => parseConfig({ ...base, store: { redis: { url: 'http://127.0.0.1:6379', encryptionKey: KEY } } }, {}, 'test'), {
+    message: /store\.redis\.url: must be a URL such as redis:/,
+  });
+  const config = parseConfig({ ...base, store: { redis: { url: 'redis://127.0.0.1:6379', encryptionKey: KEY } } }, {}, 'test');
+  t.equal(config.store?.redis.keyPrefix, 'greenlake-proxy:', 'default key prefix');
+  t.equal(parseConfig(base, {}, 'test').store, undefined, 'no store: everything stays in memory');
+  const fromEnv = parseConfig(base, { GREENLAKE_PROXY_REDIS_URL: 'redis://127.0.0.1:7000', GREENLAKE_PROXY_REDIS_KEY: KEY }, 'test');
+  t.equal(fromEnv.store?.redis.url, 'redis://127.0.0.1:7000', 'GREENLAKE_PROXY_REDIS_URL');
+  t.equal(fromEnv.store?.redis.encryptionKey, KEY, 'GREENLAKE_PROXY_REDIS_KEY');
+  t.throws(() => parseConfig(base, { GREENLAKE_PROXY_REDIS_URL: 'redis://127.0.0.1:7000' }, 'test'), { message: /needs encryptionKey/ });
+});
+
+// ---------------------------------------------------------------------------------------------
+// A real redis-server on loopback.
+
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+const redisSkip = !hasRedis && process.env.CI !== 'true' ? 'no redis-server here (apt-get install redis-server): not testing the shared store' : false;
+
+class RedisServer {
+  #child: ChildProcess | undefined;
+  readonly port: number;
+
+  constructor(port: number) {
+    this.port = port;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    this.#child = child;
+    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
+    probe.on('error', () => {});
+    try {
+      await probe.connect().catch(() => {});
+      t.equal(await probe.ping(), 'PONG', 'redis-server answers');
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** SIGSTOP: connections stay open, nothing answers (a Redis too slow to be of use). */
+  pause(): void {
+    this.#child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.#child?.kill('SIGCONT');
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    this.#child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function storeConfig(emu: Parameters<typeof configFor>[0], redis: RedisServer, prefix: string, extra: Record<string, unknown> = {}) {
+  return configFor(emu, {
+    store: { redis: { url: redis.url, keyPrefix: prefix, encryptionKey: KEY } },
+    ...extra,
+  });
+}
+
+async function degradedGauge(t: Tap, gw: RunningProxy): Promise<number | undefined> {
+  const text = (await call(client(t), `${gw.url}/-/metrics`)).text;
+  return parseExposition(text).get('greenlake_proxy_store_degraded')?.samples[0]?.value;
+}
+
+/** Polls until `check` holds; fails after `tries` looks (never a timing assertion: only a bound on a hang). */
+async function eventually(check: () => Promise<boolean>, tries = 100): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return true;
+    await delay(50);
+  }
+  return false;
+}
+
+t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) => {
+  const redis = new RedisServer(await freePort());
+  await redis.start();
+  t.teardown(() => redis.stop());
+  const inspect = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  inspect.on('error', () => {});
+  t.teardown(() => inspect.disconnect());
+
+  t.test('300 concurrent cold requests over 3 replicas: one token request per client and region; Redis holds nothing usable', async (t) => {
+    const emu = await emulator(t);
+    const prefix = `glp-cold-${randomBytes(4).toString('hex')}:`;
+    const gateways = await Promise.all([1, 2, 3].map(() => proxy(t, storeConfig(emu, redis, prefix))));
+    emu.setTokenFault({ kind: 'delay', ms: 200, times: 3 });
+    const http = client(t);
+    const paths = ['/com/us-west/compute-ops-mgmt/v1/servers', '/dscc/us1/api/v1/volumes', '/glp/global/devices/v1/devices'];
+    const answers = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => call(http, `${gateways[i % 3]!.url}${paths[Math.floor(i / 3) % 3]}`)),
+    );
+    t.same(new Set(answers.map((a) => a.status)), new Set([200]), 'all 300 answered 200');
+    t.equal(emu.tokenRequests.length, 3, 'three token requests: one per region, across all replicas');
+    t.equal(emu.apiRequests.length, 300);
+
+    const keys = await inspect.keys(`${prefix}*`);
+    t.equal(keys.filter((k) => k.startsWith(`${prefix}token:`)).length, 3, 'three shared tokens');
+    const tokens = tokensSeenBy(emu);
+    t.equal(tokens.length, 3);
+    for (const key of keys) {
+      t.notOk(key.includes(DEMO_CLIENT.clientId), 'no client ID in a key name');
+      t.notOk(/com\/us-west|dscc|glp/.test(key.slice(prefix.length)), 'no region in a key name');
+      const value = (await inspect.get(key)) ?? '';
+      t.notOk(value.includes('eyJ'), 'no JWT in a value');
+      t.notOk(tokens.some((token) => value.includes(token)), 'no token in a value');
+      t.notOk(value.includes(DEMO_CLIENT.clientId), 'no client ID in a value');
+      const ttl = await inspect.pttl(key);
+      t.ok(ttl > 0, 'every key expires');
+    }
+  });
+
+  t.test('a 401 drops the shared copy of that token, so no replica keeps forwarding it', async (t) => {
+    const emu = await emulator(t);
+    const prefix = `glp-401-${randomBytes(4).toString('hex')}:`;
+    const [a, b] = await Promise.all([1, 2].map(() => proxy(t, storeConfig(emu, redis, prefix))));
+    const http = client(t);
+    const path = '/glp/global/devices/v1/devices';
+    t.equal((await call(http, `${a!.url}${path}`)).status, 200);
+    t.equal((await call(http, `${b!.url}${path}`)).status, 200);
+    t.equal(emu.tokenRequests.length, 1, "b took a's token");
+    emu.revokeAllTokens();
+    t.equal((await call(http, `${a!.url}${path}`)).status, 200, 'a: 401, then a new token');
+    t.equal(emu.tokenRequests.length, 2, 'one new token, shared in place of the refused one');
+    t.equal((await call(http, `${b!.url}${path}`)).status, 200, 'b: 401 with its old token, then the shared new one');
+    const c = await proxy(t, storeConfig(emu, redis, prefix));
+    t.equal((await call(http, `${c.url}${path}`)).status, 200, 'a cold replica');
+    t.equal(emu.tokenRequests.length, 2, "b dropping its refused token did not drop a's new one");
+  });
+
+  t.test('the lock holder dies mid-fetch: another replica takes over once the lock expires', async (t) => {
+    const emu = await emulator(t);
+    const prefix = `glp-lock-${randomBytes(4).toString('hex')}:`;
+    const extra = { timeouts: { tokenRequestMs: 1000, tokenWaitMs: 5000 } };
+    const raw = storeConfig(emu, redis, prefix, extra);
+    (raw.store as { redis: Record<string, unknown> }).redis.lockTtlMs = 2000;
+    const [holder, other] = await Promise.all([1, 2].map(() => proxy(t, raw)));
+    emu.setTokenFault({ kind: 'hang', times: 1 });
+    const http = client(t);
+    const stuck = call(http, `${holder!.url}/glp/global/devices/v1/devices`).catch(() => undefined);
+    t.ok(await eventually(async () => emu.tokenRequests.length === 1), 'the holder is fetching');
+    t.equal((await inspect.keys(`${prefix}lock:*`)).length, 1, 'and holds the lock');
+    void holder!.gateway.close(0);
+    const res = await call(http, `${other!.url}/glp/global/devices/v1/devices`);
+    t.equal(res.status, 200, 'the other replica got a token');
+    t.equal(emu.tokenRequests.length, 2, 'by fetching it itself, after the lock expired');
+    await stuck;
+  });
+
+  t.test('Redis stops answering (paused): a cold token is fetched locally within the command timeout, the gauge says so; Redis answers again: 0', async (t) => {
+    const emu = await emulator(t);
+    const prefix = `glp-slow-${randomBytes(4).toString('hex')}:`;
+    const extra = { timeouts: { tokenWaitMs: 3000 } };
+    const gw = await proxy(t, storeConfig(emu, redis, prefix, extra));
+    const http = client(t);
+    t.equal(await degradedGauge(t, gw), 0);
+    redis.pause();
+    t.teardown(() => redis.resume());
+    const res = await call(http, `${gw.url}/glp/global/devices/v1/devices`);
+    t.equal(res.status, 200, 'answered, with a token fetched without Redis');
+    t.equal(emu.tokenRequests.length, 1);
+    t.equal(await degradedGauge(t, gw), 1, 'degraded');
+    redis.resume();
+    t.ok(await eventually(async () => (await degradedGauge(t, gw)) === 0), 'rejoined once Redis answers');
+    t.equal(gw.logs.filter((l) => l.includes('(degraded)')).length, 1, 'one degraded line');
+    t.equal(gw.logs.filter((l) => l.includes('(rejoined)')).length, 1, 'one rejoined line');
+  });
+
+  t.test("a client's used-up rate-limit budget is seen by every replica: the others refuse without calling upstream", async (t) => {
+    const emu = await emulator(t);
+    emu.setRateLimit({ limit: 2, windowSeconds: 30 });
+    const prefix = `glp-budget-${randomBytes(4).toString('hex')}:`;
+    const extra = { rateLimits: { maxWaitMs: 200 } };
+    const [a, b] = await Promise.all([1, 2].map(() => proxy(t, storeConfig(emu, redis, prefix, extra))));
+    const http = client(t);
+    const path = '/glp/global/devices/v1/devices';
+    t.equal((await call(http, `${a!.url}${path}`)).status, 200);
+    t.equal((await call(http, `${a!.url}${path}`)).status, 200, "the answer says the budget is spent");
+    const blocked = async (): Promise<boolean> => {
+      const status = (await call(http, `${b!.url}/-/status`)).json<{ rateLimits: { clients: Array<{ client: string; blockedUntil: string | null }> } }>();
+      return typeof status.rateLimits.clients.find((c) => c.client === 'team')?.blockedUntil === 'string';
+    };
+    t.ok(await eventually(blocked), "b heard that team's budget is closed");
+    const refused = await call(http, `${b!.url}${path}`);
+    t.equal(refused.status, 429, 'b answers 429 itself');
+    t.equal(refused.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_RATE_LIMITED');
+    t.equal(emu.apiRequests.length, 2, 'and sent nothing upstream');
+  });
+
+  t.test('Redis stops under load: no request fails, the degraded gauge is 1; Redis back: 0', async (t) => {
+    const emu = await emulator(t);
+    const prefix = `glp-down-${randomBytes(4).toString('hex')}:`;
+    const extra = { routes: [{ prefix: '/glp/global', upstream: emu.url }, { prefix: '/cold', upstream: emu.url }] };
+    const gateways = await Promise.all([1, 2, 3].map(() => proxy(t, storeConfig(emu, redis, prefix, extra))));
+    const http = client(t);
+    for (const gw of gateways) t.equal((await call(http, `${gw.url}/glp/global/devices/v1/devices`)).status, 200);
+    t.equal(await degradedGauge(t, gateways[0]!), 0, 'gauge 0 while Redis is up');
+
+    let stop = false;
+    let down = false;
+    const statuses: number[] = [];
+    const load = Promise.all(
+      gateways.map(async (gw) => {
+        while (!stop) {
+          statuses.push((await call(http, `${gw.url}/glp/global/devices/v1/devices`)).status);
+          // A token no replica has yet: fetched locally while Redis is down.
+          if (down) statuses.push((await call(http, `${gw.url}/cold/devices/v1/devices`)).status);
+        }
+      }),
+    );
+    await delay(100);
+    await redis.stop();
+    down = true;
+    t.ok(await eventually(async () => (await degradedGauge(t, gateways[0]!)) === 1), 'gauge 1 once Redis is gone');
+    await delay(300);
+    await redis.start();
+    t.ok(
+      await eventually(async () => {
+        const gauges = await Promise.all(gateways.map((gw) => degradedGauge(t, gw)));
+        return gauges.every((g) => g === 0);
+      }),
+      'gauge 0 on every replica once Redis is back',
+    );
+    stop = true;
+    await load;
+    t.ok(statuses.length > 0);
+    t.ok(emu.tokenRequests.length >= 2, 'the /cold token was fetched without Redis');
+    t.same(
+      statuses.filter((s) => s !== 200),
+      [],
+      `no failed request among ${statuses.length}`,
+    );
+    const logs = gateways.flatMap((gw) => gw.logs);
+    t.equal(logs.filter((l) => l.includes('(degraded)')).length, 3, 'one degraded line per replica');
+    t.equal(logs.filter((l) => l.includes('(rejoined)')).length, 3, 'one rejoined line per replica');
+    t.notOk(logs.some((l) => l.includes(KEY)), 'the key is never logged');
+  });
+});
