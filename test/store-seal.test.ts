@@ -8,7 +8,7 @@ t.test('a sealed value opens only with the same key under the same key name', as
   const sealer = new Sealer(key);
   const secret = 'eyJhbGciOiJSUzI1NiJ9.payload.signature';
   const sealed = sealer.seal(secret, 'p:token:abc');
-  t.notOk(sealed.includes('eyJ') || sealed.includes('payload'), 'nothing of the token shows');
+  t.notOk(sealed.includes('eyJhbGci') || sealed.includes('payload'), 'nothing of the token shows');
   t.match(sealed, new RegExp(`^v1\\.${sealer.keyId}\\.`), 'version and key id in the value');
   t.equal(sealer.open(sealed, 'p:token:abc'), secret);
   t.not(sealer.seal(secret, 'p:token:abc'), sealed, 'a random IV per value');
