@@ -40,12 +40,7 @@ export function upstreamHeaders(
   requestId: string,
   contentLength: number | undefined,
 ): HeaderValues {
-  const named = connectionNamed(inbound.connection);
-  const out: HeaderValues = {};
-  for (const [name, value] of Object.entries(inbound)) {
-    if (value === undefined || DROPPED_UPSTREAM.has(name) || named?.has(name)) continue;
-    out[name] = value;
-  }
+  const out = passingHeaders(inbound, DROPPED_UPSTREAM);
   out.authorization = `Bearer ${token}`;
   out['x-request-id'] = requestId;
   if (contentLength !== undefined) out['content-length'] = String(contentLength);
@@ -58,12 +53,7 @@ export function downstreamHeaders(
   proxyOrigin: string,
   requestId: string,
 ): HeaderValues {
-  const named = connectionNamed(upstream.connection);
-  const out: HeaderValues = {};
-  for (const [name, value] of Object.entries(upstream)) {
-    if (value === undefined || DROPPED_DOWNSTREAM.has(name) || named?.has(name)) continue;
-    out[name] = value;
-  }
+  const out = passingHeaders(upstream, DROPPED_DOWNSTREAM);
   if (typeof out.location === 'string') out.location = rewriteLocation(out.location, route, proxyOrigin);
   out['x-request-id'] = requestId;
   return out;
@@ -79,6 +69,17 @@ export function rewriteLocation(location: string, route: MountedRoute, proxyOrig
   const rest = location.slice(base.length);
   if (rest !== '' && !'/?#'.includes(rest.charAt(0))) return location;
   return proxyOrigin + route.mountPrefix + rest;
+}
+
+/** The headers that pass a hop: all but `dropped` and those the Connection header names. */
+function passingHeaders(headers: Record<string, string | string[] | undefined>, dropped: ReadonlySet<string>): HeaderValues {
+  const named = connectionNamed(headers.connection);
+  const out: HeaderValues = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || dropped.has(name) || named?.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
 }
 
 function connectionNamed(connection: string | string[] | undefined): Set<string> | undefined {
