@@ -8,7 +8,7 @@ import { InboundError } from './errors.ts';
 import { HostAllowList } from './hosts.ts';
 import { JwtVerifier } from './jwt.ts';
 import { checkScope, type Principal } from './principal.ts';
-import { createRateLimiter, type RateLimiter } from './rate-limit.ts';
+import { createRateLimiter, type RateLimiter, type SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
 
 declare module 'fastify' {
@@ -26,6 +26,8 @@ export interface InboundOptions {
   readonly openRoutes: readonly string[];
   /** For fetching the JWKS (it trusts caFile). */
   readonly dispatcher?: Dispatcher;
+  /** Where replicas count rate limits together (Redis); without it, each process counts its own. */
+  readonly counter?: SharedCounter;
 }
 
 /** Everything that decides whether a caller may use the proxy, for the listeners of one gateway. */
@@ -50,7 +52,7 @@ export function createInbound(options: InboundOptions): Inbound {
   // Made with the first listener's app and shared by all, so a key has one budget whichever port it uses.
   let sharedLimiter: Promise<RateLimiter> | undefined;
   const limiterFor = (app: FastifyInstance): Promise<RateLimiter> | undefined =>
-    config.rateLimit === undefined ? undefined : (sharedLimiter ??= createRateLimiter(app, config.rateLimit));
+    config.rateLimit === undefined ? undefined : (sharedLimiter ??= createRateLimiter(app, config.rateLimit, options.counter));
   return {
     async register(app) {
       app.decorateRequest('principal', undefined);

@@ -3,4 +3,5 @@ export { generateKey, hashKey } from './api-keys.ts';
 export { InboundError, type InboundErrorCode } from './errors.ts';
 export { createInbound, type Inbound, type InboundOptions } from './guard.ts';
 export type { Principal } from './principal.ts';
+export type { SharedCounter } from './rate-limit.ts';
 export { readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from './tls.ts';

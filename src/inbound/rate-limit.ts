@@ -1,4 +1,5 @@
-import rateLimit from '@fastify/rate-limit';
+import rateLimit, { type FastifyRateLimitStore, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
+import LocalStore from '@fastify/rate-limit/store/LocalStore.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RateLimitConfig } from '../config/index.ts';
 import { InboundError } from './errors.ts';
@@ -7,11 +8,21 @@ import { InboundError } from './errors.ts';
 export type RateLimiter = (request: FastifyRequest, reply: FastifyReply) => Promise<InboundError | undefined>;
 
 /**
- * Per principal (API key or JWT subject), else per client address: the socket's, never
- * X-Forwarded-For (trustProxy is off). Counting lives in @fastify/rate-limit's store.
+ * Counters shared by the replicas of one gateway (Redis), so a key's limit holds whichever
+ * replica it reaches. Rejects when the store cannot answer; the limiter then counts locally.
  */
-export async function createRateLimiter(app: FastifyInstance, config: RateLimitConfig): Promise<RateLimiter> {
-  await app.register(rateLimit, { global: false });
+export interface SharedCounter {
+  /** Adds one to `key` in a fixed window of `windowMs`: the count so far and the window's ms left. */
+  increment(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }>;
+}
+
+/**
+ * Per principal (API key or JWT subject), else per client address: the socket's, never
+ * X-Forwarded-For (trustProxy is off). Counting lives in @fastify/rate-limit's store, or in
+ * the shared counter when there is one.
+ */
+export async function createRateLimiter(app: FastifyInstance, config: RateLimitConfig, shared?: SharedCounter): Promise<RateLimiter> {
+  await app.register(rateLimit, { global: false, ...(shared === undefined ? {} : { store: sharedStore(shared) }) });
   const count = app.createRateLimit({
     max: config.max,
     timeWindow: config.timeWindowMs,
@@ -26,5 +37,26 @@ export async function createRateLimiter(app: FastifyInstance, config: RateLimitC
       'GREENLAKE_PROXY_RATE_LIMITED',
       `more than ${decision.max} requests in ${config.timeWindowMs} ms: retry after ${retryAfter} s`,
     );
+  };
+}
+
+/**
+ * A @fastify/rate-limit store counting in the shared counter; while that is unavailable, in
+ * the plugin's own in-memory store (each replica then limits on its own, never refuses for it).
+ */
+function sharedStore(shared: SharedCounter): FastifyRateLimitStoreCtor {
+  return class SharedStore implements FastifyRateLimitStore {
+    readonly #local = new LocalStore(false, false);
+
+    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void, timeWindow: number, max: number): void {
+      shared.increment(key, timeWindow).then(
+        ({ count, ttlMs }) => callback(null, { current: count, ttl: ttlMs }),
+        () => this.#local.incr(key, callback, timeWindow, max),
+      );
+    }
+
+    child(): FastifyRateLimitStore {
+      return this;
+    }
   };
 }

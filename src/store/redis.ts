@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BudgetShare } from '../budget/index.ts';
 import type { RedisStoreConfig } from '../config/index.ts';
+import type { SharedCounter } from '../inbound/index.ts';
 import { StoreUnavailable, type SharedToken, type TokenStore } from '../tokens/shared.ts';
 import { Sealer } from './seal.ts';
 
@@ -14,16 +15,29 @@ export interface StoreObserver {
 /** Deletes KEYS[1] only if it still holds ARGV[1]: releasing a lock, dropping a token, never someone else's. */
 const COMPARE_AND_DELETE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
+/** Counts KEYS[1] in a fixed window of ARGV[1] ms: {count, ms left}. */
+const INCREMENT_IN_WINDOW = `
+local count = redis.call('incr', KEYS[1])
+if count == 1 then redis.call('pexpire', KEYS[1], ARGV[1]) end
+local ttl = redis.call('pttl', KEYS[1])
+if ttl < 0 then redis.call('pexpire', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}`;
+
+interface WithIncrement {
+  incrementInWindow(key: string, windowMs: number): Promise<[number, number]>;
+}
+
 const PROBE_INTERVAL_MS = 1000;
 
 const LIFETIME_SOURCES = new Set(['expires_in', 'jwt_exp', 'default']);
 
 /**
- * Tokens shared through Redis; nothing is cached here (the keepers cache). Every command has
+ * Tokens, closed budgets and inbound rate-limit counters shared through Redis; nothing is
+ * cached here (the keepers cache). Every command has
  * commandTimeoutMs; while Redis is unreachable commands fail at once (no offline queue), the
  * proxy works from its own memory, and the client keeps reconnecting in the background.
  */
-export class RedisTokenStore implements TokenStore, BudgetShare {
+export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
   readonly #redis: Redis;
   /** Subscribed to closed budgets (a subscribed connection can do nothing else); made by listen(). */
   #subscriber: Redis | undefined;
@@ -51,6 +65,8 @@ export class RedisTokenStore implements TokenStore, BudgetShare {
       // A failed connect is told by the 'close' event below; ioredis must not print it itself.
       showFriendlyErrorStack: false,
     });
+    // EVALSHA after the first call: the script is not sent with every request.
+    this.#redis.defineCommand('incrementInWindow', { numberOfKeys: 1, lua: INCREMENT_IN_WINDOW });
     this.#redis.on('error', () => {});
     this.#redis.on('ready', () => this.#joined());
     this.#redis.on('close', () => this.#lost('connection closed'));
@@ -117,6 +133,15 @@ export class RedisTokenStore implements TokenStore, BudgetShare {
     this.#run(() => this.#redis.publish(channel, message)).catch(() => {
       /* degraded: the other replicas learn of it from their own 429s */
     });
+  }
+
+  async increment(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }> {
+    // Degraded: count locally at once rather than make every request wait out a command timeout.
+    if (this.#degraded) throw new StoreUnavailable('degraded');
+    const name = `${this.#prefix}limit:${this.#sealer.name(['inbound-limit', key])}`;
+    const redis = this.#redis as Redis & WithIncrement;
+    const [count, ttlMs] = await this.#run(() => redis.incrementInWindow(name, windowMs));
+    return { count, ttlMs };
   }
 
   listen(onClosed: (client: string, forMs: number) => void): void {
