@@ -7,6 +7,7 @@
  * way its container would load it, and its probes are sent to the listener they name.
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -508,13 +509,14 @@ interface K8sObject {
   kind: string;
   metadata: { name: string };
   data?: Record<string, string>;
+  stringData?: Record<string, string>;
   spec?: Record<string, unknown>;
 }
 
 interface K8sContainer {
   name: string;
   args?: string[];
-  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
   ports?: Array<{ name?: string; containerPort: number }>;
   startupProbe?: Probe;
   readinessProbe?: Probe;
@@ -536,6 +538,12 @@ interface PodSpec {
 }
 
 const K8S_DIR = path.join(ROOT, 'config', 'kubernetes');
+
+/** What a container gets for a variable taken from a Secret: a stand-in, except that an encryption key must be one (`openssl rand -base64 32`). */
+const REDIS_KEY_FROM_A_SECRET = randomBytes(32).toString('base64');
+function fromSecret(name: string): string {
+  return name === 'GREENLAKE_PROXY_REDIS_KEY' ? REDIS_KEY_FROM_A_SECRET : `${name.toLowerCase()}-from-a-secret`;
+}
 const manifests = (await readdir(K8S_DIR)).filter((f) => /\.ya?ml$/.test(f)).sort();
 
 t.test('there are Kubernetes examples to check', async (t) => {
@@ -553,7 +561,6 @@ for (const file of manifests) {
 
     for (const map of configMaps) {
       const raw = YAML.parse(map.data!['greenlake-proxy.yaml']!) as unknown;
-      t.ok(parseConfig(raw, { GREENLAKE_CLIENT_ID: 'client-id-from-the-secret' }, `${file} ConfigMap ${map.metadata.name}`), `ConfigMap ${map.metadata.name}: parseConfig accepts it`);
 
       const workloads = objects.filter((o) => o.kind === 'Job' || o.kind === 'Deployment');
       const users = workloads.flatMap((w) => {
@@ -576,7 +583,8 @@ for (const file of manifests) {
         // Load it as the container does: the file from the mount, the image's ENV then the container's env.
         const dir = t.testdir({ [path.posix.basename(configArg)]: map.data![path.posix.basename(configArg)]! });
         const env: Record<string, string> = { ...image.env };
-        for (const e of c.env ?? []) env[e.name] = e.value ?? `${e.name.toLowerCase()}-from-a-secret`;
+        for (const e of c.env ?? []) env[e.name] = e.value ?? fromSecret(e.name);
+        t.ok(parseConfig(raw, env, `${file} ConfigMap ${map.metadata.name}`), `${where}: parseConfig accepts ConfigMap ${map.metadata.name} with the container's environment`);
         const config = await loadConfig({ file: path.join(dir, path.posix.basename(configArg)), env, overrides: { allowUnauthenticated: args.includes('--allow-unauthenticated') } });
 
         // The secret file lies in a mounted Secret, under the item's path.
@@ -588,6 +596,26 @@ for (const file of manifests) {
           t.ok(secretVolume, `${where}: clientSecretFile ${file} is in a mounted Secret`);
           const items = secretVolume?.items;
           t.ok(items === undefined || items.some((i) => i.path === path.posix.basename(file)), `${where}: which has the file ${path.posix.basename(file)}`);
+        }
+
+        // Replicas share tokens and budgets only through a store: its key from a Secret, its URL a Service of the manifest.
+        const replicas = (w.spec?.['replicas'] as number | undefined) ?? 1;
+        if (replicas > 1) t.ok(config.store, `${where}: ${replicas} replicas share tokens through store.redis`);
+        if (config.store !== undefined) {
+          const keyVar = (c.env ?? []).find((e) => e.name === 'GREENLAKE_PROXY_REDIS_KEY');
+          const ref = keyVar?.valueFrom?.secretKeyRef;
+          t.ok(ref !== undefined && keyVar?.value === undefined, `${where}: GREENLAKE_PROXY_REDIS_KEY comes from a Secret`);
+          t.ok(config.store.redis.encryptionKey === REDIS_KEY_FROM_A_SECRET, `${where}: the store's encryption key is the Secret's`);
+          const shipped = objects.find((o) => o.kind === 'Secret' && o.metadata.name === ref?.name);
+          if (shipped !== undefined) {
+            const placeholder = shipped.stringData?.[ref!.key] ?? Buffer.from(shipped.data?.[ref!.key] ?? '', 'base64').toString();
+            const refused = loadConfig({ file: path.join(dir, path.posix.basename(configArg)), env: { ...env, GREENLAKE_PROXY_REDIS_KEY: placeholder }, overrides: { allowUnauthenticated: false } });
+            await t.rejects(refused, /store\.redis\.encryptionKey: must be/, `${where}: the key in Secret ${shipped.metadata.name} is a placeholder the proxy refuses`);
+          }
+          const redisUrl = new URL(config.store.redis.url);
+          const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === redisUrl.hostname.split('.')[0]);
+          const servicePorts = ((service?.spec?.['ports'] ?? []) as Array<{ port: number }>).map((p) => p.port);
+          t.ok(service && servicePorts.includes(Number(redisUrl.port || 6379)), `${where}: store.redis.url names a Service of the manifest on one of its ports`);
         }
 
         const ports = new Map((c.ports ?? []).map((p) => [p.name ?? String(p.containerPort), p.containerPort]));
@@ -623,6 +651,8 @@ for (const file of manifests) {
           listen: { host: '127.0.0.1', port: 0 },
           admin: config.admin && { host: '127.0.0.1', port: 0 },
           clients: config.clients.map((cl) => (cl.secret.kind === 'file' ? { ...cl, secret: { kind: 'file', path: secretFile } } : cl)),
+          // No Redis here: a port nothing listens on. The probes must answer all the same (the replica works alone).
+          store: config.store && { redis: { ...config.store.redis, url: `redis://127.0.0.1:${await freePort()}` } },
         };
         const gateway = await startGateway(local, createLogger('silent', new Writable({ write: (_c, _e, done) => done() })));
         t.teardown(() => gateway.close(0));

@@ -1,12 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { Redis } from 'ioredis';
 import t from 'tap';
 import { parseConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { call, client, configFor, delay, emulator, freePort, proxy, tokensSeenBy, type RunningProxy, type Tap } from './helpers/index.ts';
+import { startServe, writeServeConfig } from './helpers/cli.ts';
 import { parseExposition } from './helpers/prometheus.ts';
+import { RedisServer, redisSkip } from './helpers/redis.ts';
 
 const KEY = randomBytes(32).toString('base64');
 
@@ -42,56 +41,6 @@ t.test('a Redis store without an encryption key, or with a bad one, refuses to s
 // ---------------------------------------------------------------------------------------------
 // A real redis-server on loopback.
 
-const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-const redisSkip = !hasRedis && process.env.CI !== 'true' ? 'no redis-server here (apt-get install redis-server): not testing the shared store' : false;
-
-class RedisServer {
-  #child: ChildProcess | undefined;
-  readonly port: number;
-
-  constructor(port: number) {
-    this.port = port;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    this.#child = child;
-    const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-    probe.on('error', () => {});
-    try {
-      await probe.connect().catch(() => {});
-      t.equal(await probe.ping(), 'PONG', 'redis-server answers');
-    } finally {
-      probe.disconnect();
-    }
-  }
-
-  /** SIGSTOP: connections stay open, nothing answers (a Redis too slow to be of use). */
-  pause(): void {
-    this.#child?.kill('SIGSTOP');
-  }
-
-  resume(): void {
-    this.#child?.kill('SIGCONT');
-  }
-
-  async stop(): Promise<void> {
-    const child = this.#child;
-    this.#child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    const exited = once(child, 'exit');
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
-
 function storeConfig(emu: Parameters<typeof configFor>[0], redis: RedisServer, prefix: string, extra: Record<string, unknown> = {}) {
   return configFor(emu, {
     store: { redis: { url: redis.url, keyPrefix: prefix, encryptionKey: KEY } },
@@ -117,8 +66,7 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
   const redis = new RedisServer(await freePort());
   await redis.start();
   t.teardown(() => redis.stop());
-  const inspect = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  inspect.on('error', () => {});
+  const inspect = redis.inspector();
   t.teardown(() => inspect.disconnect());
 
   t.test('300 concurrent cold requests over 3 replicas: one token request per client and region; Redis holds nothing usable', async (t) => {
@@ -170,23 +118,56 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     t.equal(emu.tokenRequests.length, 2, "b dropping its refused token did not drop a's new one");
   });
 
-  t.test('the lock holder dies mid-fetch: another replica takes over once the lock expires', async (t) => {
+  t.test('the lock holder, a separate process, is killed (SIGKILL) mid-fetch: another replica takes over once the lock expires', async (t) => {
     const emu = await emulator(t);
     const prefix = `glp-lock-${randomBytes(4).toString('hex')}:`;
-    const extra = { timeouts: { tokenRequestMs: 1000, tokenWaitMs: 5000 } };
-    const raw = storeConfig(emu, redis, prefix, extra);
-    (raw.store as { redis: Record<string, unknown> }).redis.lockTtlMs = 2000;
-    const [holder, other] = await Promise.all([1, 2].map(() => proxy(t, raw)));
+    const path = '/dscc/us1/api/v1/volumes';
+    // The holder: `greenlake-proxy serve` as its own OS process, with the same store and route as the other replica.
+    const file = await writeServeConfig(t.testdir({}), emu, undefined, [
+      'store:',
+      '  redis:',
+      `    url: ${redis.url}`,
+      `    keyPrefix: ${JSON.stringify(prefix)}`,
+      `    encryptionKey: ${JSON.stringify(KEY)}`,
+      '    lockTtlMs: 4000',
+      'timeouts:',
+      '  tokenRequestMs: 3000',
+    ]);
+    const holder = await startServe(t, file);
+    // The holder's token call may take 3 s: the kill lands well inside that even on a loaded machine.
+    const raw = storeConfig(emu, redis, prefix, { timeouts: { tokenRequestMs: 3000, tokenWaitMs: 8000 } });
+    (raw.store as { redis: Record<string, unknown> }).redis.lockTtlMs = 4000;
+    const other = await proxy(t, raw);
+
     emu.setTokenFault({ kind: 'hang', times: 1 });
     const http = client(t);
-    const stuck = call(http, `${holder!.url}/glp/global/devices/v1/devices`).catch(() => undefined);
-    t.ok(await eventually(async () => emu.tokenRequests.length === 1), 'the holder is fetching');
-    t.equal((await inspect.keys(`${prefix}lock:*`)).length, 1, 'and holds the lock');
-    void holder!.gateway.close(0);
-    const res = await call(http, `${other!.url}/glp/global/devices/v1/devices`);
-    t.equal(res.status, 200, 'the other replica got a token');
-    t.equal(emu.tokenRequests.length, 2, 'by fetching it itself, after the lock expired');
-    await stuck;
+    const stuck = call(http, `${holder.url}${path}`).then(
+      (answer) => answer.status,
+      () => 'no answer' as const,
+    );
+    t.ok(await eventually(async () => emu.tokenRequests.length === 1), 'the holder is fetching (the emulator saw its token request)');
+    const locked = async (): Promise<boolean> => (await inspect.keys(`${prefix}lock:*`)).length === 1;
+    t.ok(await eventually(locked), 'and holds the lock in Redis');
+    const [lockKey] = await inspect.keys(`${prefix}lock:*`);
+    const lockId = await inspect.get(lockKey!);
+    t.ok((await inspect.pttl(lockKey!)) > 0, 'a lock that expires');
+
+    holder.child.kill('SIGKILL');
+    const [code, signal] = await holder.exited;
+    t.same([code, signal], [null, 'SIGKILL'], 'the holder process died of SIGKILL');
+    t.ok(lockId !== null && (await inspect.get(lockKey!)) === lockId, "its lock is still in Redis: nobody released it");
+    t.equal(await stuck, 'no answer', 'its caller got no answer');
+    t.equal(emu.tokenRequests.length, 1, 'one token request so far: the one the holder never finished');
+
+    const res = await call(http, `${other.url}${path}`);
+    t.equal(res.status, 200, 'the other replica answered 200');
+    t.equal(emu.tokenRequests.length, 2, 'with a token it fetched itself once the dead holder\'s lock expired');
+    t.ok(await eventually(async () => (await inspect.keys(`${prefix}lock:*`)).length === 0), 'no lock left in Redis');
+    t.equal((await inspect.keys(`${prefix}token:*`)).length, 1, 'the new token is shared');
+    // Named, never quoted: a failure must not print what leaked.
+    const logs = [holder.logs(), ...other.logs].join('\n');
+    const secrets: Array<[string, string]> = [['the encryption key', KEY], ['the client secret', DEMO_CLIENT.clientSecret], ...tokensSeenBy(emu).map((token): [string, string] => ['a token', token])];
+    t.same(secrets.filter(([, secret]) => logs.includes(secret)).map(([name]) => name), [], 'neither replica logged the key, the client secret or a token');
   });
 
   t.test('Redis stops answering (paused): a cold token is fetched locally within the command timeout, the gauge says so; Redis answers again: 0', async (t) => {

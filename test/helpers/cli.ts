@@ -24,8 +24,16 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   return once(child, 'close').then(([code]) => ({ code: code as number | null, stdout, stderr }));
 }
 
-/** A config file with one client (the emulator's demo client, secret from ${SECRET}) and the given routes. */
-export async function writeServeConfig(dir: string, emu: Emulator, routes = [`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`]): Promise<string> {
+/**
+ * A config file with one client (the emulator's demo client, secret from ${SECRET}) and the given
+ * routes, then `extra`: more top-level YAML lines (a `store:` or `timeouts:` block).
+ */
+export async function writeServeConfig(
+  dir: string,
+  emu: Emulator,
+  routes = [`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`],
+  extra: readonly string[] = [],
+): Promise<string> {
   const file = join(dir, 'proxy.yaml');
   const lines = [
     'clients:',
@@ -35,6 +43,7 @@ export async function writeServeConfig(dir: string, emu: Emulator, routes = [`  
     `    tokenUrl: ${emu.tokenUrl}`,
     'routes:',
     ...routes,
+    ...extra,
     '',
   ];
   await writeFile(file, lines.join('\n'));
