@@ -20,13 +20,19 @@ COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY src ./src
 COPY config/greenlake-proxy.example.yaml ./config/
+RUN mkdir -p node_modules/.cache/node-compile-cache && chown 1000:1000 node_modules/.cache/node-compile-cache
 # The image's built-in non-root user `node`, by number: Kubernetes' runAsNonRoot can only
 # verify a numeric user. Nothing is written to disk, so the root filesystem can be mounted
 # read-only.
 USER 1000:1000
+# Node's compile cache (src/cli/main.js), filled once here by loading everything `serve` runs:
+# starts skip the TypeScript stripper (about 30 MiB less memory) and recompiling. Node keys the
+# cache by user, so this runs as the user the image runs as; under another uid the proxy
+# works the same, only without the cache.
+RUN NODE_COMPILE_CACHE=node_modules/.cache/node-compile-cache node --input-type=module -e "await import('./src/cli/run.ts'); await import('./src/cli/serve.ts')"
 EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GREENLAKE_PROXY_PORT||8080)+'/-/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-ENTRYPOINT ["node", "src/cli/main.ts"]
+ENTRYPOINT ["node", "src/cli/main.js"]
 CMD ["serve"]

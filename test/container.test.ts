@@ -203,8 +203,11 @@ async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
   const built = new Map<string, string>();
   const buildStage = async (stage: Stage, root: string): Promise<string> => {
     let workdir = '/';
+    // RUN after USER runs as that user, as in docker build (only root can switch here).
+    let runAs: { uid?: number; gid?: number } = {};
     for (const inst of stage.instructions) {
-      if (inst.keyword === 'WORKDIR') {
+      if (inst.keyword === 'USER') runAs = unprivileged(inst.args);
+      else if (inst.keyword === 'WORKDIR') {
         workdir = path.posix.resolve(workdir, inst.args);
         await mkdir(path.join(root, workdir), { recursive: true });
       } else if (inst.keyword === 'COPY') {
@@ -230,7 +233,7 @@ async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
         for (const part of inst.args.split('&&').map((p) => p.trim())) {
           // Cleaning the npm cache only makes the layer smaller; here it would empty this machine's cache.
           if (part.startsWith('npm cache ')) continue;
-          const res = await run('sh', ['-c', part], { cwd: path.join(root, workdir), env: buildEnv() });
+          const res = await run('sh', ['-c', part], { cwd: path.join(root, workdir), env: buildEnv(), ...runAs });
           if (res.code !== 0) throw new Error(`RUN ${part} (Dockerfile line ${inst.line}) exited ${res.code}: ${res.stderr}`);
         }
       }
@@ -239,6 +242,7 @@ async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
   };
   const final = stages.at(-1)!;
   const root = await mkdtemp(path.join(scratch, 'image-'));
+  await chmod(root, 0o755);
   await buildStage(final, root);
   return { root, workdir: path.posix.resolve('/', last(final, 'WORKDIR')?.args ?? '/'), env: envOf(final) };
 }
@@ -306,7 +310,7 @@ t.test('the Dockerfile: exec forms, a non-root user, Node 24, a port that matche
   t.ok(stages.length >= 1, 'has a FROM');
   const entrypoint = execForm(last(finalStage, 'ENTRYPOINT')?.args ?? '', 'ENTRYPOINT');
   const cmd = execForm(last(finalStage, 'CMD')?.args ?? '', 'CMD');
-  t.same(entrypoint, ['node', 'src/cli/main.ts'], 'ENTRYPOINT runs the command line directly with node (PID 1 gets the stop signal)');
+  t.same(entrypoint, ['node', 'src/cli/main.js'], 'ENTRYPOINT runs the command line directly with node (PID 1 gets the stop signal)');
   t.same(cmd, ['serve']);
   const env = envOf(finalStage);
   t.equal(env.NODE_ENV, 'production');
@@ -349,6 +353,13 @@ t.test('runs the image\'s start command the way the Dockerfile does', async (t) 
   const app = path.join(image.root, image.workdir);
   t.same((await readdir(app)).sort(), ['config', 'node_modules', 'package.json', 'src'], 'WORKDIR holds what the image copies');
   t.notOk((await readdir(path.join(app, 'node_modules'))).includes('tap'), 'production dependencies only');
+  // Node keys its compile cache by user: one made by root would never be read by the image's user.
+  const runUid = /^(\d+)/.exec(last(finalStage, 'USER')?.args ?? '')?.[1];
+  const cacheDirs = await readdir(path.join(app, 'node_modules/.cache/node-compile-cache')).catch(() => []);
+  t.ok(
+    cacheDirs.some((d) => d.startsWith(`v${process.versions.node}-`) && d.endsWith(`-${runUid}`)),
+    `the image ships a compile cache for uid ${runUid} (found: ${cacheDirs.join(', ') || 'none'})`,
+  );
   // Read-only, as with `read_only: true` / readOnlyRootFilesystem, and owned by someone else than the runner.
   const chmodded = await run('chmod', ['-R', 'a-w,a+rX', image.root]);
   t.equal(chmodded.code, 0, chmodded.stderr);

@@ -38,7 +38,7 @@ t.test('a route to an upstream whose certificate is untrusted answers GREENLAKE_
 t.test('NODE_EXTRA_CA_CERTS is trusted, as Node users expect', async (t) => {
   const emu = await emulator(t, { tls });
   const runToken = async (extraEnv: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> => {
-    const child = spawn(process.execPath, [new URL('../src/cli/main.ts', import.meta.url).pathname, 'token'], {
+    const child = spawn(process.execPath, [new URL('../src/cli/main.js', import.meta.url).pathname, 'token'], {
       env: {
         PATH: process.env.PATH ?? '',
         GREENLAKE_CLIENT_ID: DEMO_CLIENT.clientId,

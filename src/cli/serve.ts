@@ -1,3 +1,4 @@
+import { flushCompileCache } from 'node:module';
 import type { Logger } from 'pino';
 import { ConfigError, type ProxyConfig } from '../config/index.ts';
 import { createLogger, startGateway, type Gateway } from '../server/index.ts';
@@ -18,6 +19,8 @@ export async function serveUntilSignal(
   reloadConfig?: () => Promise<ProxyConfig>,
 ): Promise<number> {
   const gateway = await startGateway(config, logger);
+  // Written now, not at exit: a container killed rather than stopped still starts fast next time.
+  flushCompileCache();
   onStarted?.(gateway);
   const onHangup = (): void => void reloadOnSignal(gateway, logger, reloadConfig);
   if (reloadConfig) process.on('SIGHUP', onHangup);

@@ -6,7 +6,7 @@ import { DEMO_CLIENT, type Emulator } from '../../src/emulator/index.ts';
 import type { Tap } from './index.ts';
 
 /** The real command line, run with this Node (24). */
-export const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+export const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 export interface CliRun {
   readonly code: number | null;

@@ -140,7 +140,7 @@ t.test('the audit log says who, what, outcome and duration for every request, an
 // -------------------------------------------------------------------------------------------------
 // greenlake-proxy hash-key
 
-const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;
 
 async function hashKeyCli(args: string[], stdin: string | undefined): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [MAIN, 'hash-key', ...args], { env: { PATH: process.env.PATH ?? '' } });
