@@ -6,9 +6,8 @@ import { Authenticator } from './authenticate.ts';
 import { checkBrowserRequest } from './browser.ts';
 import { InboundError } from './errors.ts';
 import { HostAllowList } from './hosts.ts';
-import { JwtVerifier } from './jwt.ts';
 import { checkScope, type Principal } from './principal.ts';
-import { createRateLimiter, type RateLimiter, type SharedCounter } from './rate-limit.ts';
+import type { RateLimiter, SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
 
 declare module 'fastify' {
@@ -46,22 +45,14 @@ export function createInbound(options: InboundOptions): Inbound {
     header: config.requireHeader === undefined ? undefined : requiredHeader(config.requireHeader),
     openRoutes: new Set(options.openRoutes),
   };
-  const keys = new KeyRing(config.apiKeys);
-  const jwt = config.jwt === undefined ? undefined : new JwtVerifier(config.jwt, options.dispatcher);
-  const authenticator = keys.size > 0 || jwt !== undefined ? new Authenticator(keys, jwt) : undefined;
   // Made with the first listener's app and shared by all, so a key has one budget whichever port it uses.
-  let sharedLimiter: Promise<RateLimiter> | undefined;
-  const limiterFor = (app: FastifyInstance): Promise<RateLimiter> | undefined =>
-    config.rateLimit === undefined ? undefined : (sharedLimiter ??= createRateLimiter(app, config.rateLimit, options.counter));
+  let shared: Promise<Admission | undefined> | undefined;
   return {
     async register(app) {
       app.decorateRequest('principal', undefined);
       app.addHook('onRequest', (request, _reply, done) => done(firstRefusal(request, checks)));
-      const limiter = await limiterFor(app);
-      if (authenticator !== undefined || limiter !== undefined) {
-        const admission: Admission = { authenticator, limiter, openRoutes: checks.openRoutes };
-        app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
-      }
+      const admission = await (shared ??= admissionFor(app, options, checks.openRoutes));
+      if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },
     authorize(request, route, client) {
       const principal = request.principal;
@@ -89,6 +80,20 @@ function firstRefusal(request: FastifyRequest, checks: RequestChecks): InboundEr
       ? undefined
       : checkRequiredHeader(headers[checks.header.name], checks.header))
   );
+}
+
+/**
+ * Authentication and rate limiting, when configured. jose and @fastify/rate-limit are loaded
+ * only then: a laptop or sidecar proxy never pays their memory and start time.
+ */
+async function admissionFor(app: FastifyInstance, options: InboundOptions, openRoutes: ReadonlySet<string>): Promise<Admission | undefined> {
+  const { config } = options;
+  const keys = new KeyRing(config.apiKeys);
+  const jwt = config.jwt === undefined ? undefined : new (await import('./jwt.ts')).JwtVerifier(config.jwt, options.dispatcher);
+  const authenticator = keys.size > 0 || jwt !== undefined ? new Authenticator(keys, jwt) : undefined;
+  const limiter =
+    config.rateLimit === undefined ? undefined : await (await import('./rate-limit.ts')).createRateLimiter(app, config.rateLimit, options.counter);
+  return authenticator === undefined && limiter === undefined ? undefined : { authenticator, limiter, openRoutes };
 }
 
 interface Admission {

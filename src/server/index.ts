@@ -3,12 +3,12 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { PROBE_PATHS, registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
 import { RateBudgets, type BudgetStatus } from '../budget/index.ts';
-import { isLoopbackAddress, type ProxyConfig } from '../config/index.ts';
+import { isLoopbackAddress, type ProxyConfig, type RedisStoreConfig } from '../config/index.ts';
 import { createInbound, readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from '../inbound/index.ts';
 import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
 import { buildProxyApp, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
-import { connectTimeoutMs, RedisTokenStore } from '../store/index.ts';
+import type { RedisTokenStore } from '../store/index.ts';
 import { TokenRegistry } from '../tokens/index.ts';
 import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
 import { VERSION } from './version.ts';
@@ -48,12 +48,8 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   const listener = listenerSettings(config);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
   const metrics = new ProxyMetrics();
-  const store = config.store === undefined ? undefined : new RedisTokenStore(config.store.redis, logger);
-  if (store !== undefined) {
-    metrics.watchStore(() => store.degraded);
-    // Not connected in time: start all the same, degraded; the client keeps reconnecting.
-    await store.connected(connectTimeoutMs(config.store!.redis));
-  }
+  const store = config.store === undefined ? undefined : await openStore(config.store.redis, logger);
+  if (store !== undefined) metrics.watchStore(() => store.degraded);
   const tokenDeps = { dispatcher: agent, logger, observer: metrics, store };
   // The configuration in force and its keepers: replaced together by reload().
   let current = { config, registry: new TokenRegistry(config, tokenDeps) };
@@ -164,6 +160,17 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     await agent.destroy();
     throw err;
   }
+}
+
+/**
+ * Connected, or degraded if Redis does not answer in time (the client keeps reconnecting).
+ * ioredis is loaded only here: a proxy without a store never pays for it.
+ */
+async function openStore(config: RedisStoreConfig, logger: Logger): Promise<RedisTokenStore> {
+  const { connectTimeoutMs, RedisTokenStore } = await import('../store/index.ts');
+  const store = new RedisTokenStore(config, logger);
+  await store.connected(connectTimeoutMs(config));
+  return store;
 }
 
 function portUrlsOf(ported: ReadonlyMap<number, RouteListener>): Map<string, string> {
