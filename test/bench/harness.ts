@@ -10,8 +10,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { DEMO_CLIENT, type Emulator } from '../../src/emulator/index.ts';
 import type { LoadReply, LoadRequest, LoadResult } from './load-types.ts';
@@ -195,6 +197,8 @@ export interface Target {
   readonly measured: Measured | undefined;
   /** Spawn → first 200 from the readiness endpoint, ms (greenlake-proxy only). */
   readonly readyMs?: number;
+  /** The Redis it shares state in: its CPU and commands are measured apart from the proxy's. */
+  readonly redis?: RedisServer;
   stop(): Promise<void>;
 }
 
@@ -211,15 +215,37 @@ export interface GreenlakeOptions {
   /** Write a V8 CPU profile into this directory when the proxy stops. */
   readonly cpuProfDir?: string;
   readonly name?: string;
-  /** A directory holding the greenlake-proxy to run (its src/cli/main.ts); default this repository. */
+  /** A directory holding the greenlake-proxy to run (its src/cli/main.js); default this repository. */
   readonly proxyRoot?: string;
   /** Extra node options for the proxy, e.g. V8 flags to try. */
   readonly nodeArgs?: readonly string[];
+  /** store.redis in this Redis (a fresh encryption key per proxy unless given). */
+  readonly redis?: RedisServer;
+  readonly redisKeyPrefix?: string;
+  /** inbound.rateLimit. */
+  readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number };
+  /** Tells the CPU profile's file name apart (default: the log level). */
+  readonly profileTag?: string;
 }
+
+/** One key for every replica of this bench run: store.redis.encryptionKey must be shared by them. */
+const BENCH_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
 let proxyRuns = 0;
 
-/** `node src/cli/main.ts serve --config <generated>` as a child; ready once /-/readyz answers 200. */
+/**
+ * How the tree's own bin runs: src/cli/main.js (main.ts in a tree from before the compile
+ * cache, for --proxy-root) with the node flags of its `#!/usr/bin/env -S node ...` line.
+ */
+function entryPoint(root: string): { file: string; flags: string[] } {
+  const js = join(root, 'src/cli/main.js');
+  const file = existsSync(js) ? js : join(root, 'src/cli/main.ts');
+  const shebang = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
+  const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1]?.split(' ') ?? [];
+  return { file, flags };
+}
+
+/** `node src/cli/main.js serve --config <generated>` as a child; ready once /-/readyz answers 200. */
 export async function startGreenlakeProxy(options: GreenlakeOptions): Promise<Target> {
   const run = ++proxyRuns;
   const port = await freePort();
@@ -232,6 +258,10 @@ export async function startGreenlakeProxy(options: GreenlakeOptions): Promise<Ta
         listen: { host: '127.0.0.1', port },
         clients: [{ name: 'bench', clientId: DEMO_CLIENT.clientId, clientSecret: DEMO_CLIENT.clientSecret, tokenUrl: options.tokenUrl }],
         routes: [{ prefix: PREFIX, upstream: options.upstreamUrl }],
+        ...(options.rateLimit !== undefined && { inbound: { rateLimit: options.rateLimit } }),
+        ...(options.redis !== undefined && {
+          store: { redis: { url: options.redis.url, keyPrefix: options.redisKeyPrefix ?? 'bench:', encryptionKey: BENCH_ENCRYPTION_KEY } },
+        }),
       },
       null,
       2,
@@ -243,12 +273,13 @@ export async function startGreenlakeProxy(options: GreenlakeOptions): Promise<Ta
   const err = openSync(errFile, 'w');
   const nodeArgs =
     options.cpuProfDir !== undefined
-      ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=greenlake-proxy-${options.logLevel ?? 'warn'}-${process.pid}-${run}.cpuprofile`]
+      ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`, `--cpu-prof-name=greenlake-proxy-${options.profileTag ?? options.logLevel ?? 'warn'}-${process.pid}-${run}.cpuprofile`]
       : [];
   const root = options.proxyRoot ?? REPO_ROOT;
+  const entry = entryPoint(root);
   const started = performance.now();
   const child = track(
-    spawn(process.execPath, [...(options.nodeArgs ?? []), ...nodeArgs, join(root, 'src/cli/main.ts'), 'serve', '--config', configFile], {
+    spawn(process.execPath, [...entry.flags, ...(options.nodeArgs ?? []), ...nodeArgs, entry.file, 'serve', '--config', configFile], {
       cwd: root,
       env: childEnv({ LOG_LEVEL: options.logLevel ?? 'warn' }),
       stdio: ['ignore', out, err],
@@ -264,6 +295,7 @@ export async function startGreenlakeProxy(options: GreenlakeOptions): Promise<Ta
     prefix: PREFIX,
     measured: onePid(child, 'greenlake-proxy'),
     readyMs,
+    ...(options.redis !== undefined && { redis: options.redis }),
     stop: () => stopChild(child, options.cpuProfDir !== undefined ? 30_000 : 10_000),
   };
 }
@@ -448,6 +480,90 @@ http {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Redis (the shared store)
+
+export function findRedisServer(): string | undefined {
+  for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  try {
+    const found = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
+    return found === '' ? undefined : found;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RedisServer {
+  readonly url: string;
+  /** "7.0.15". */
+  readonly version: string;
+  readonly measured: Measured;
+  /** INFO stats total_commands_processed (not counting this INFO, counted once it has run). */
+  commandsProcessed(): Promise<number>;
+  /** FLUSHALL: nothing shared is left (tokens, locks, counters). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * `redis-server --port P --bind 127.0.0.1 --save '' --appendonly no` in `tmpDir`: nothing is
+ * written to disk. Ready once it answers PING.
+ */
+export async function startRedis(binary: string, tmpDir: string): Promise<RedisServer> {
+  const dir = join(tmpDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'yes'];
+  const child = track(spawn(binary, args, { cwd: dir, env: childEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const client = new Redis({ host: '127.0.0.1', port, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 20 });
+  client.on('error', () => {});
+  const deadline = performance.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      client.disconnect();
+      throw new Error(`redis-server exited (code ${child.exitCode}, signal ${child.signalCode}) before it was ready:\n${output}`);
+    }
+    try {
+      if (client.status === 'wait' || client.status === 'end') await client.connect();
+      if ((await client.ping()) === 'PONG') break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() > deadline) {
+      client.disconnect();
+      child.kill('SIGKILL');
+      throw new Error(`redis-server on port ${port}: no PONG within 10 s:\n${output}`);
+    }
+    await sleep(20);
+  }
+  const info = await client.info('server');
+  const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    version,
+    measured: onePid(child, 'redis-server'),
+    commandsProcessed: async () => {
+      const stats = await client.info('stats');
+      return Number(/total_commands_processed:(\d+)/.exec(stats)?.[1] ?? Number.NaN);
+    },
+    flush: async () => {
+      await client.flushall();
+    },
+    close: async () => {
+      client.disconnect();
+      await stopChild(child, 5000);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Measurements
 
 export interface LoadMeasurement {
@@ -462,6 +578,10 @@ export interface LoadMeasurement {
   readonly proxyMaxRss: number | undefined;
   /** CPU seconds of the upstream during the run, for context. */
   readonly upstreamCpuSec: number;
+  /** With a Redis store: redis-server's CPU seconds during the run (not in proxyCpuSec). */
+  readonly redisCpuSec?: number;
+  /** With a Redis store: commands Redis processed during the run (every replica's). */
+  readonly redisCommands?: number;
   /**
    * CPU seconds the machine spent on anything but the proxy, the upstream, the load
    * generator and this process during the run: another job competing for the cores.
@@ -521,6 +641,9 @@ export async function measureLoad(
       const warm = await loadgen.run({ ...request, durationSec: settings.warmupSec });
       checkLoad(target, warm, 'warm-up');
     }
+    const redis = target.redis;
+    const commands0 = redis ? await redis.commandsProcessed() : 0;
+    const redis0 = redis ? totalCpu(redis.measured) : 0;
     const cpu0 = target.measured ? totalCpu(target.measured) : 0;
     const sys0 = target.measured ? totalSystemCpu(target.measured) : 0;
     const up0 = totalCpu(upstream.measured);
@@ -533,7 +656,10 @@ export async function measureLoad(
     const proxyCpuSec = target.measured ? totalCpu(target.measured) - cpu0 : undefined;
     const proxySystemCpuSec = target.measured ? totalSystemCpu(target.measured) - sys0 : undefined;
     const upstreamCpuSec = totalCpu(upstream.measured) - up0;
-    const ours = (proxyCpuSec ?? 0) + upstreamCpuSec + (totalCpu(loadgen.measured) - lg0) + (selfUsage.user + selfUsage.system) / 1e6;
+    const redisCpuSec = redis ? totalCpu(redis.measured) - redis0 : undefined;
+    const redisCommands = redis ? (await redis.commandsProcessed()) - commands0 - 1 /* the first INFO */ : undefined;
+    const ours =
+      (proxyCpuSec ?? 0) + upstreamCpuSec + (redisCpuSec ?? 0) + (totalCpu(loadgen.measured) - lg0) + (selfUsage.user + selfUsage.system) / 1e6;
     const rss = sampler?.stop();
     checkLoad(target, load, 'run');
     const foreignCpuSec = Math.max(0, machineCpu - ours);
@@ -549,6 +675,8 @@ export async function measureLoad(
       proxyCpuUsPerRequest: proxyCpuSec !== undefined && load.requests2xx > 0 ? (proxyCpuSec / load.requests2xx) * 1e6 : undefined,
       proxyMaxRss: rss?.maxRss,
       upstreamCpuSec,
+      ...(redisCpuSec !== undefined && { redisCpuSec }),
+      ...(redisCommands !== undefined && { redisCommands }),
       foreignCpuSec,
       attempts: attempt + 1,
     };
@@ -562,6 +690,8 @@ function checkLoad(target: Target, load: LoadResult, what: string): void {
 }
 
 export interface TokenBurst {
+  /** Proxies the requests were spread over, in turn. */
+  readonly replicas: number;
   readonly concurrent: number;
   readonly tokenRequests: number;
   readonly ok: number;
@@ -571,15 +701,19 @@ export interface TokenBurst {
 
 /**
  * Fires `concurrent` requests at once, each on its own connection, at a freshly started
- * proxy, and counts the token requests the emulator received meanwhile.
+ * proxy (or spread in turn over several replicas), and counts the token requests the
+ * emulator received meanwhile.
  */
-export async function coldTokenBurst(target: Target, emulator: Emulator, concurrent: number): Promise<TokenBurst> {
+export async function coldTokenBurst(to: Target | readonly Target[], emulator: Emulator, concurrent: number): Promise<TokenBurst> {
+  const targets: readonly Target[] = Array.isArray(to) ? to : [to as Target];
+  if (targets.length === 0) throw new Error('coldTokenBurst: no target');
   emulator.resetJournal();
   const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 1000 });
   const started = performance.now();
   try {
     const statuses = await Promise.all(
-      Array.from({ length: concurrent }, async () => {
+      Array.from({ length: concurrent }, async (_, i) => {
+        const target = targets[i % targets.length] as Target;
         try {
           const res = await agent.request({ origin: target.url, path: `${target.prefix}${SMALL_PATH}`, method: 'GET' });
           await res.body.dump();
@@ -591,7 +725,7 @@ export async function coldTokenBurst(target: Target, emulator: Emulator, concurr
     );
     const ms = performance.now() - started;
     const ok = statuses.filter((s) => s === 200).length;
-    return { concurrent, tokenRequests: emulator.tokenRequests.length, ok, failed: concurrent - ok, ms };
+    return { replicas: targets.length, concurrent, tokenRequests: emulator.tokenRequests.length, ok, failed: concurrent - ok, ms };
   } finally {
     await agent.close();
   }

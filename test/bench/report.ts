@@ -2,13 +2,18 @@
 import type { LoadMeasurement, StreamMeasurement, TokenBurst } from './harness.ts';
 import { MIB } from './proc.ts';
 
-export const TARGET_KEYS = ['direct', 'glp', 'glp-info', 'bare', 'nginx'] as const;
+export const TARGET_KEYS = ['direct', 'glp', 'glp-info', 'glp-redis', 'glp-limit', 'glp-redis-limit', 'bare', 'nginx'] as const;
 export type TargetKey = (typeof TARGET_KEYS)[number];
+/** The targets with a Redis store. */
+export const REDIS_KEYS = ['glp-redis', 'glp-redis-limit'] as const satisfies readonly TargetKey[];
 
 export const LABELS: Record<TargetKey, string> = {
   direct: 'direct (no proxy)',
   glp: 'greenlake-proxy LOG_LEVEL=warn',
   'glp-info': 'greenlake-proxy LOG_LEVEL=info',
+  'glp-redis': 'greenlake-proxy + Redis store',
+  'glp-limit': 'greenlake-proxy + inbound limit',
+  'glp-redis-limit': 'greenlake-proxy + limit + Redis',
   bare: 'bare @fastify/http-proxy',
   nginx: 'nginx, 1 worker',
 };
@@ -57,6 +62,7 @@ export interface Results {
     readonly commit: string;
     readonly node: string;
     nginx: string | null;
+    redis?: string | null;
     readonly cpus: number;
     readonly cpuModel: string;
     readonly memoryGiB: number;
@@ -68,6 +74,10 @@ export interface Results {
       readonly rate: number;
       readonly rateConnections: number;
       readonly coldConcurrent: number;
+      /** Replicas of tokens-redis. */
+      readonly replicas?: number;
+      /** inbound.rateLimit of glp-limit and glp-redis-limit (never reached). */
+      readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number };
       readonly streamBytes: number;
       readonly startupSamples: number;
       readonly rounds: number;
@@ -78,6 +88,10 @@ export interface Results {
   };
   readonly targets: Partial<Record<TargetKey, TargetRun>>;
   tokens?: TokenBurst;
+  /** tokens-redis: the cold burst spread over replicas, with and without a shared Redis. */
+  tokensReplicas?: { withRedis: TokenBurst; withoutRedis: TokenBurst };
+  /** Medians of what the Redis store costs, per target with a store (also in the table). */
+  redis?: Partial<Record<TargetKey, RedisCost>>;
   stream?: Partial<Record<TargetKey, { download: StreamMeasurement; upload: StreamMeasurement }>>;
   startup?: { readonly readyMs: number[]; readonly idleRss: number[]; readonly readyMsMedian: number; readonly idleRssMedian: number };
   ratios?: Record<string, Spread | null>;
@@ -120,6 +134,71 @@ export function computeRatios(results: Results): Record<string, Spread | null> {
     out[`CPU per request ${glp}/bare`] = paired(tp(glp), tp('bare'), (x, y) => cpuPerReq(x) / cpuPerReq(y));
     out[`CPU per request ${glp}/nginx`] = paired(tp(glp), tp('nginx'), (x, y) => cpuPerReq(x) / cpuPerReq(y));
   }
+  // The Redis store and the inbound limit, each against the same proxy without it.
+  for (const [a, b] of [
+    ['glp-redis', 'glp'],
+    ['glp-limit', 'glp'],
+    ['glp-redis-limit', 'glp-limit'],
+  ] as const) {
+    rps(a, b);
+    out[`CPU per request ${a}/${b}`] = paired(tp(a), tp(b), (x, y) => cpuPerReq(x) / cpuPerReq(y));
+    if (a !== 'glp-limit') out[`CPU per request with redis-server's ${a}/${b}`] = paired(tp(a), tp(b), (x, y) => cpuWithRedis(x) / cpuPerReq(y));
+  }
+  return out;
+}
+
+/** Proxy plus redis-server CPU per 2xx response, microseconds. */
+const cpuWithRedis = (m: LoadMeasurement): number =>
+  m.proxyCpuSec === undefined || m.load.requests2xx === 0 ? Number.NaN : ((m.proxyCpuSec + (m.redisCpuSec ?? 0)) / m.load.requests2xx) * 1e6;
+const redisCpuPerReq = (m: LoadMeasurement): number =>
+  m.redisCpuSec === undefined || m.load.requests2xx === 0 ? Number.NaN : (m.redisCpuSec / m.load.requests2xx) * 1e6;
+const redisCommandsPerReq = (m: LoadMeasurement): number =>
+  m.redisCommands === undefined || m.load.requests2xx === 0 ? Number.NaN : m.redisCommands / m.load.requests2xx;
+
+/** What the Redis store costs a target, against the same configuration without it: medians over rounds. */
+export interface RedisCost {
+  /** The same proxy without the store. */
+  readonly without: TargetKey;
+  readonly rpsRatio: number | null;
+  readonly proxyCpuUsPerRequest: number | null;
+  readonly redisCpuUsPerRequest: number | null;
+  /** Proxy CPU per request over the one without the store's. */
+  readonly cpuRatio: number | null;
+  /** Proxy plus redis-server CPU per request over the one without the store's. */
+  readonly cpuWithRedisRatio: number | null;
+  /** Commands Redis processed per request during the throughput runs. */
+  readonly redisCommandsPerRequest: number | null;
+  /** At the fixed rate, minus direct in the same round, ms. */
+  readonly addedP50Ms: number | null;
+  readonly addedP99Ms: number | null;
+  readonly addedP50MsWithout: number | null;
+  readonly addedP99MsWithout: number | null;
+}
+
+export function computeRedisCost(results: Results): Partial<Record<TargetKey, RedisCost>> {
+  const out: Partial<Record<TargetKey, RedisCost>> = {};
+  for (const [key, without] of [
+    ['glp-redis', 'glp'],
+    ['glp-redis-limit', 'glp-limit'],
+  ] as const) {
+    const runs = results.targets[key]?.throughput;
+    if (!runs || runs.length === 0) continue;
+    const base = results.targets[without]?.throughput;
+    const m = (v: Spread | null | undefined): number | null => v?.median ?? null;
+    out[key] = {
+      without,
+      rpsRatio: m(paired(runs, base, (x, y) => rpsOf(x) / rpsOf(y))),
+      proxyCpuUsPerRequest: m(over(runs, cpuPerReq)),
+      redisCpuUsPerRequest: m(over(runs, redisCpuPerReq)),
+      cpuRatio: m(paired(runs, base, (x, y) => cpuPerReq(x) / cpuPerReq(y))),
+      cpuWithRedisRatio: m(paired(runs, base, (x, y) => cpuWithRedis(x) / cpuPerReq(y))),
+      redisCommandsPerRequest: m(over(runs, redisCommandsPerReq)),
+      addedP50Ms: m(addedLatency(results, key, 'p50')),
+      addedP99Ms: m(addedLatency(results, key, 'p99')),
+      addedP50MsWithout: m(addedLatency(results, without, 'p50')),
+      addedP99MsWithout: m(addedLatency(results, without, 'p99')),
+    };
+  }
   return out;
 }
 
@@ -149,6 +228,12 @@ export function computeChecks(results: Results): Check[] {
     below(`added p50 at ${results.meta.settings.rate} req/s (${tag})`, addedLatency(results, key, 'p50')?.median, 0.5, fmtMs, '0.5 ms');
     below(`added p99 at ${results.meta.settings.rate} req/s (${tag})`, addedLatency(results, key, 'p99')?.median, 2, fmtMs, '2 ms');
   }
+  for (const key of REDIS_KEYS) {
+    if (results.targets[key] === undefined) continue;
+    const tag = key === 'glp-redis' ? 'Redis store' : 'limit + Redis';
+    below(`added p50 at ${results.meta.settings.rate} req/s (${tag})`, addedLatency(results, key, 'p50')?.median, 0.5, fmtMs, '0.5 ms');
+    below(`added p99 at ${results.meta.settings.rate} req/s (${tag})`, addedLatency(results, key, 'p99')?.median, 2, fmtMs, '2 ms');
+  }
   for (const key of ['glp', 'glp-info'] as const) {
     const tag = key === 'glp' ? 'warn' : 'info';
     below(`added p50, evenly paced (${tag}, informative)`, addedLatency(results, key, 'p50', 'paced')?.median, 0.5, fmtMs, '0.5 ms');
@@ -161,6 +246,21 @@ export function computeChecks(results: Results): Check[] {
     target: '= 1, all ok',
     pass: t ? t.tokenRequests === 1 && t.failed === 0 : null,
   });
+  const tr = results.tokensReplicas;
+  if (tr) {
+    checks.push({
+      name: `token requests, ${tr.withRedis.replicas} replicas sharing Redis, ${tr.withRedis.concurrent} cold requests`,
+      value: `${tr.withRedis.tokenRequests} (${tr.withRedis.ok}/${tr.withRedis.concurrent} ok)`,
+      target: '= 1, all ok',
+      pass: tr.withRedis.tokenRequests === 1 && tr.withRedis.failed === 0,
+    });
+    checks.push({
+      name: `token requests, ${tr.withoutRedis.replicas} replicas without Redis (for comparison)`,
+      value: `${tr.withoutRedis.tokenRequests} (${tr.withoutRedis.ok}/${tr.withoutRedis.concurrent} ok)`,
+      target: `= ${tr.withoutRedis.replicas}, all ok`,
+      pass: tr.withoutRedis.tokenRequests === tr.withoutRedis.replicas && tr.withoutRedis.failed === 0,
+    });
+  }
   below('idle RSS (1 s after ready)', results.startup?.idleRssMedian, 64 * MIB, fmtMiB, '64 MiB');
   const maxRss = (key: TargetKey): number | undefined => over(results.targets[key]?.throughput, (m) => m.proxyMaxRss)?.max;
   below('RSS at 50 connections (warn)', maxRss('glp'), 96 * MIB, fmtMiB, '96 MiB');
@@ -201,7 +301,7 @@ export function formatReport(results: Results): string {
   const out: string[] = [];
   out.push(
     `greenlake-proxy benchmark, ${meta.date}; proxy under test: ${meta.commit}`,
-    `node ${meta.node}, ${meta.nginx === null ? 'nginx not run' : `nginx ${meta.nginx}`}, ${meta.cpus} CPUs (${meta.cpuModel}), ${meta.memoryGiB} GiB, Linux ${meta.kernel}`,
+    `node ${meta.node}, ${meta.nginx === null ? 'nginx not run' : `nginx ${meta.nginx}`}, ${meta.redis ? `Redis ${meta.redis}` : 'Redis not run'}, ${meta.cpus} CPUs (${meta.cpuModel}), ${meta.memoryGiB} GiB, Linux ${meta.kernel}`,
     `${s.rounds} round(s); each run: warm-up (${s.warmupSec} s first round, 1 s later), then ${s.durationSec} s measured; autocannon in its own process; all on 127.0.0.1`,
   );
   for (const note of meta.notes) out.push(`note: ${note}`);
@@ -293,6 +393,48 @@ export function formatReport(results: Results): string {
     out.push(latencyTable('paced'));
   }
 
+  const redisCost = results.redis ?? computeRedisCost(results);
+  const costRows = REDIS_KEYS.flatMap((k) => {
+    const c = redisCost[k];
+    if (!c) return [];
+    const x = (v: number | null): string => (v === null || Number.isNaN(v) ? '-' : `${v.toFixed(2)}x`);
+    const u = (v: number | null): string => n0(v ?? undefined);
+    const ms = (v: number | null): string => signed(v ?? undefined);
+    return [
+      [
+        LABELS[k],
+        c.without,
+        x(c.rpsRatio),
+        u(c.proxyCpuUsPerRequest),
+        u(c.redisCpuUsPerRequest),
+        x(c.cpuRatio),
+        x(c.cpuWithRedisRatio),
+        n2(c.redisCommandsPerRequest ?? undefined),
+        ms(c.addedP50Ms),
+        ms(c.addedP99Ms),
+        ms(c.addedP50MsWithout),
+        ms(c.addedP99MsWithout),
+      ],
+    ];
+  });
+  if (costRows.length > 0) {
+    out.push(
+      '',
+      `Redis store: what it costs, against the same proxy without it ("vs"), in the same rounds; Redis ${meta.redis ?? '?'} on 127.0.0.1`,
+    );
+    out.push(
+      table(
+        ['', 'vs', 'req/s x', 'proxy us/req', 'Redis us/req', 'CPU x', 'CPU x +Redis', 'Redis cmds/req', 'added p50', 'added p99', 'vs: p50', 'vs: p99'],
+        costRows,
+      ),
+    );
+    out.push(
+      '  proxy/Redis us/req: CPU per request of the proxy and of redis-server (throughput runs); CPU x +Redis: (proxy + redis-server) over the proxy without a store;',
+      `  Redis cmds/req: commands Redis ran per request, the commands a Lua script runs included (EVALSHA + 2 inside = 3);`,
+      `  added p50/p99: ms over direct at ${s.rate} req/s, for this target and for "vs"`,
+    );
+  }
+
   if (results.tokens) {
     const t = results.tokens;
     out.push(
@@ -300,6 +442,19 @@ export function formatReport(results: Results): string {
       `Tokens: ${t.concurrent} concurrent requests (one connection each) at a freshly started greenlake-proxy:`,
       `  ${t.tokenRequests} token request(s); ${t.ok} answered 200, ${t.failed} failed; all answered in ${t.ms.toFixed(0)} ms`,
     );
+  }
+  if (results.tokensReplicas) {
+    const { withRedis, withoutRedis } = results.tokensReplicas;
+    out.push(
+      '',
+      `Tokens, replicas: ${withRedis.concurrent} concurrent requests (one connection each) spread in turn over ${withRedis.replicas} freshly started greenlake-proxies:`,
+    );
+    for (const [what, b] of [
+      ['sharing one Redis', withRedis],
+      ['without Redis    ', withoutRedis],
+    ] as const) {
+      out.push(`  ${what}: ${b.tokenRequests} token request(s); ${b.ok} answered 200, ${b.failed} failed; all answered in ${b.ms.toFixed(0)} ms`);
+    }
   }
 
   if (results.stream) {

@@ -13,6 +13,7 @@ import {
   coldTokenBurst,
   directTarget,
   findNginx,
+  findRedisServer,
   installNginx,
   LoadGenerator,
   makeTempDir,
@@ -23,17 +24,38 @@ import {
   startBareProxy,
   startGreenlakeProxy,
   startNginx,
+  startRedis,
   startUpstream,
   streamThrough,
+  type RedisServer,
   type Target,
   type Upstream,
   waitForQuiet,
 } from './harness.ts';
 import { killAll, MIB, totalMemory } from './proc.ts';
-import { computeChecks, computeRatios, formatReport, LABELS, median, type Results, type TargetKey } from './report.ts';
+import { computeChecks, computeRatios, computeRedisCost, formatReport, LABELS, median, TARGET_KEYS, type Results, type TargetKey } from './report.ts';
 
-const SCENARIOS = ['direct', 'glp', 'glp-info', 'bare', 'nginx', 'tokens', 'stream', 'startup'] as const;
+const SCENARIOS = [
+  'direct',
+  'glp',
+  'glp-info',
+  'glp-redis',
+  'glp-limit',
+  'glp-redis-limit',
+  'bare',
+  'nginx',
+  'tokens',
+  'tokens-redis',
+  'stream',
+  'startup',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
+/** The scenarios that need redis-server. */
+const NEEDS_REDIS: readonly Scenario[] = ['glp-redis', 'glp-redis-limit', 'tokens-redis'];
+/** inbound.rateLimit of glp-limit and glp-redis-limit: so high that it never refuses, only counts. */
+const NEVER_REACHED_LIMIT = { max: 1_000_000_000, timeWindowMs: 60_000 } as const;
+/** greenlake-proxy replicas of tokens-redis. */
+const REPLICAS = 3;
 
 const USAGE = `usage: npm run bench -- [options]
 
@@ -42,16 +64,18 @@ const USAGE = `usage: npm run bench -- [options]
   --warmup S         seconds of warm-up before each run (default min(3, duration))
   --quick            short runs and 64 MiB streams: a smoke test of the whole bench
   --only LIST        comma-separated subset of: ${SCENARIOS.join(', ')}
+                     (${NEEDS_REDIS.join(', ')}: skipped when redis-server is not installed)
   --json FILE        where to write the results (default test/bench/results/latest.json;
                      the printed table goes beside it, .txt)
   --install-nginx    apt-get install nginx if it is missing (or BENCH_INSTALL_NGINX=1)
-  --cpu-prof DIR     run greenlake-proxy (warn and info) under node --cpu-prof, profiles written
+  --cpu-prof DIR     run greenlake-proxy (every glp target) under node --cpu-prof, profiles written
                      to DIR when they stop (their figures then include the profiler's overhead)
-  --proxy-root DIR   run the greenlake-proxy found in DIR (DIR/src/cli/main.ts) instead of
+  --proxy-root DIR   run the greenlake-proxy in DIR (DIR/src/cli/main.js, or main.ts) instead of
                      this working tree, e.g. an extracted older commit, for before/after figures
-  --node-args ARGS   extra node options for greenlake-proxy, e.g. "--max-semi-space-size=4"
+  --node-args ARGS   extra node options for greenlake-proxy, after the flags of its own #! line
+                     (so they win), e.g. "--max-semi-space-size=16" for V8's default
   --stream-mib N     MiB streamed each way (default 1024; --quick: 64)
-  --cold N           concurrent cold requests for the token count (default 1000)
+  --cold N           concurrent cold requests for the token counts (default 1000)
   --rate N           requests/s of the latency runs (default 500)
   -h, --help
 `;
@@ -175,6 +199,16 @@ async function main(): Promise<void> {
       notes.push(why);
     }
   }
+  let redisBinary: string | undefined;
+  if ([...options.only].some((s) => NEEDS_REDIS.includes(s))) {
+    redisBinary = findRedisServer();
+    if (!redisBinary) {
+      const why = `${NEEDS_REDIS.filter((s) => options.only.has(s)).join(', ')}: skipped: redis-server not installed (apt-get install redis-server)`;
+      log(why);
+      notes.push(why);
+      for (const s of NEEDS_REDIS) options.only.delete(s);
+    }
+  }
   if (options.nodeArgs.length > 0) notes.push(`greenlake-proxy ran with node options: ${options.nodeArgs.join(' ')}`);
   if (options.cpuProfDir !== undefined) notes.push(`greenlake-proxy ran under --cpu-prof: its figures include profiler overhead`);
 
@@ -184,6 +218,7 @@ async function main(): Promise<void> {
       commit: proxySource(options.proxyRoot),
       node: process.version,
       nginx: null,
+      redis: null,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
       memoryGiB: Math.round(totalmem() / 1024 ** 3),
@@ -195,6 +230,8 @@ async function main(): Promise<void> {
         rate: options.rate,
         rateConnections: 10,
         coldConcurrent: options.cold,
+        replicas: REPLICAS,
+        rateLimit: NEVER_REACHED_LIMIT,
         streamBytes: options.streamBytes,
         startupSamples: options.startupSamples,
         rounds: options.rounds,
@@ -209,7 +246,13 @@ async function main(): Promise<void> {
   let upstream: Upstream | undefined;
   let emulator: Emulator | undefined;
   let loadgen: LoadGenerator | undefined;
+  let redis: RedisServer | undefined;
   try {
+    if (redisBinary !== undefined) {
+      redis = await startRedis(redisBinary, tmpDir);
+      results.meta.redis = redis.version;
+      log(`redis-server ${redis.version} at ${redis.url}`);
+    }
     upstream = await startUpstream();
     emulator = await startEmulator();
     loadgen = await LoadGenerator.start();
@@ -218,11 +261,19 @@ async function main(): Promise<void> {
     const emu = emulator;
     const lg = loadgen;
     const glpOptions = { upstreamUrl: up.url, tokenUrl: emu.tokenUrl, tmpDir, proxyRoot: options.proxyRoot, nodeArgs: options.nodeArgs };
+    const profiled = (tag: string) => (options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir, profileTag: tag } : {});
+    const rds = redis;
+    const withRedis = (start: (r: RedisServer) => Promise<Target>) => (rds === undefined ? undefined : () => start(rds));
 
     const starters: Record<TargetKey, (() => Promise<Target & { version?: string }>) | undefined> = {
       direct: async () => directTarget(up),
-      glp: () => startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', ...(options.cpuProfDir !== undefined && { cpuProfDir: options.cpuProfDir }) }),
-      'glp-info': () => startGreenlakeProxy({ ...glpOptions, logLevel: 'info', ...(options.cpuProfDir !== undefined && { cpuProfDir: options.cpuProfDir }) }),
+      glp: () => startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', ...profiled('warn') }),
+      'glp-info': () => startGreenlakeProxy({ ...glpOptions, logLevel: 'info', ...profiled('info') }),
+      'glp-redis': withRedis((r) => startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', redis: r, ...profiled('redis') })),
+      'glp-limit': () => startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', rateLimit: NEVER_REACHED_LIMIT, ...profiled('limit') }),
+      'glp-redis-limit': withRedis((r) =>
+        startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', redis: r, redisKeyPrefix: 'bench-limit:', rateLimit: NEVER_REACHED_LIMIT, ...profiled('redis-limit') }),
+      ),
       bare: () => startBareProxy(up.url),
       nginx: nginxBinary === undefined ? undefined : () => startNginx(nginxBinary as string, up.url, tmpDir),
     };
@@ -232,7 +283,7 @@ async function main(): Promise<void> {
     // so that drift on a shared machine spreads over all of them and ratios pair within a round.
     const running: { key: TargetKey; target: Target }[] = [];
     try {
-      for (const key of ['direct', 'glp', 'glp-info', 'bare', 'nginx'] as const) {
+      for (const key of TARGET_KEYS) {
         const start = starters[key];
         if (!options.only.has(key) || start === undefined) continue;
         log(`${LABELS[key]}: starting`);
@@ -304,6 +355,27 @@ async function main(): Promise<void> {
       }
     }
 
+    if (options.only.has('tokens-redis') && rds !== undefined) {
+      const bursts: Partial<Record<'withRedis' | 'withoutRedis', Awaited<ReturnType<typeof coldTokenBurst>>>> = {};
+      for (const which of ['withRedis', 'withoutRedis'] as const) {
+        await waitForQuiet(60_000, log);
+        if (which === 'withRedis') await rds.flush();
+        log(`tokens-redis: ${options.cold} cold concurrent requests over ${REPLICAS} fresh greenlake-proxies, ${which === 'withRedis' ? 'sharing one Redis' : 'without Redis'}`);
+        const replicas: Target[] = [];
+        try {
+          for (let i = 0; i < REPLICAS; i++) {
+            replicas.push(await startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', ...(which === 'withRedis' && { redis: rds, redisKeyPrefix: 'bench-replicas:' }) }));
+          }
+          const burst = await coldTokenBurst(replicas, emu, options.cold);
+          bursts[which] = burst;
+          log(`  ${burst.tokenRequests} token request(s), ${burst.ok}/${burst.concurrent} ok, ${burst.ms.toFixed(0)} ms`);
+        } finally {
+          for (const target of replicas) await target.stop().catch(() => {});
+        }
+      }
+      if (bursts.withRedis && bursts.withoutRedis) results.tokensReplicas = { withRedis: bursts.withRedis, withoutRedis: bursts.withoutRedis };
+    }
+
     if (options.only.has('stream')) {
       results.stream = {};
       const streamed: TargetKey[] = ['glp'];
@@ -345,11 +417,13 @@ async function main(): Promise<void> {
     await loadgen?.close().catch(() => {});
     await emulator?.close().catch(() => {});
     await upstream?.close().catch(() => {});
+    await redis?.close().catch(() => {});
     killAll();
     removeTempDir(tmpDir);
   }
 
   results.ratios = computeRatios(results);
+  results.redis = computeRedisCost(results);
   results.checks = computeChecks(results);
   const text = formatReport(results);
   process.stdout.write(text);

@@ -1,17 +1,20 @@
 /**
  * Smoke test of the benchmark harness (test/bench): tiny loads for about a second, and
- * only the shape of the figures is checked, never a timing threshold. nginx is skipped.
+ * only the shape of the figures is checked, never a timing threshold. nginx is skipped;
+ * the Redis part runs when redis-server is installed.
  */
 import t from 'tap';
 import { startEmulator } from '../../src/emulator/index.ts';
 import {
   coldTokenBurst,
   directTarget,
+  findRedisServer,
   LoadGenerator,
   makeTempDir,
   measureLoad,
   removeTempDir,
   startGreenlakeProxy,
+  startRedis,
   startUpstream,
   streamThrough,
 } from './harness.ts';
@@ -67,4 +70,35 @@ t.test('the bench harness measures greenlake-proxy against direct access', async
   const stream = await streamThrough(proxy, 'upload', 4 * MIB);
   t.equal(stream.bytes, 4 * MIB, 'upload streamed through');
   t.ok(stream.maxRss > 0 && stream.growth >= 0, 'stream RSS figures');
+});
+
+const redisServer = findRedisServer();
+
+t.test('the bench harness measures greenlake-proxy replicas sharing a Redis store', { skip: redisServer === undefined && 'redis-server is not installed' }, async (t) => {
+  const tmpDir = makeTempDir();
+  t.teardown(() => removeTempDir(tmpDir));
+  const redis = await startRedis(redisServer as string, tmpDir);
+  t.teardown(() => redis.close());
+  t.match(redis.version, /^\d+\.\d+/, 'redis-server version');
+  const upstream = await startUpstream();
+  t.teardown(() => upstream.close());
+  const emulator = await startEmulator();
+  t.teardown(() => emulator.close());
+  const loadgen = await LoadGenerator.start();
+  t.teardown(() => loadgen.close());
+
+  const options = { upstreamUrl: upstream.url, tokenUrl: emulator.tokenUrl, tmpDir, redis, rateLimit: { max: 1_000_000_000, timeWindowMs: 60_000 } };
+  const replicas = await Promise.all([startGreenlakeProxy(options), startGreenlakeProxy(options)]);
+  t.teardown(() => Promise.all(replicas.map((r) => r.stop())));
+
+  const burst = await coldTokenBurst(replicas, emulator, 60);
+  t.equal(burst.replicas, 2, 'spread over both replicas');
+  t.equal(burst.ok, 60, 'every cold concurrent request is answered 200');
+  t.equal(burst.tokenRequests, 1, 'one token request for two replicas sharing Redis');
+
+  const proxied = await measureLoad(loadgen, replicas[0], upstream, { connections: 2, durationSec: 0.5, warmupSec: 0 });
+  t.ok(proxied.load.rps > 0, 'requests per second');
+  t.equal(proxied.load.non2xx + proxied.load.errors, 0, 'a limit never reached refuses nothing');
+  t.ok(proxied.redisCpuSec !== undefined && proxied.redisCpuSec >= 0, 'redis-server CPU seconds');
+  t.ok(proxied.redisCommands !== undefined && Number.isInteger(proxied.redisCommands) && proxied.redisCommands >= 0, 'commands Redis ran');
 });
