@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
-import { runCli, startServe, writeServeConfig } from './helpers/cli.ts';
+import { MAIN, runCli, startServe, writeServeConfig } from './helpers/cli.ts';
 import { assertNoCredentialsIn, call, client, emulator, tokensSeenBy } from './helpers/index.ts';
 
 t.test('a bad config exits 2 naming the key path, never the secret value', async (t) => {
@@ -106,4 +107,21 @@ t.test('serve: requests flow, SIGTERM drains in-flight requests and exits 0, log
   t.match(logs, /"route":"\/dscc\/us1"/);
   t.match(logs, /"reqId":"/);
   assertNoCredentialsIn(t, [logs], [DEMO_CLIENT.clientSecret, ...tokensSeenBy(emu)]);
+});
+
+/** A node older than 24 on this machine (the system one, often), to run the bin with. */
+function olderNode(): string | undefined {
+  for (const candidate of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
+    const probe = spawnSync(candidate, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    if (probe.status === 0 && Number(probe.stdout.split('.')[0]) < 24) return candidate;
+  }
+  return undefined;
+}
+
+const older = olderNode();
+t.test('under a Node older than 24 the bin says which Node it needs, and exits 2', { skip: older === undefined ? 'no Node older than 24 here' : false }, async (t) => {
+  const run = spawnSync(older!, [MAIN, '--version'], { encoding: 'utf8' });
+  t.equal(run.status, 2);
+  t.match(run.stderr, /needs Node\.js 24 or later .*; this is v\d+\./);
+  t.notMatch(run.stderr, /SyntaxError|at ModuleJob/, 'not a stack trace');
 });
