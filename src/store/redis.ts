@@ -29,6 +29,9 @@ interface WithIncrement {
 
 const PROBE_INTERVAL_MS = 1000;
 
+/** Rate-limit counter names remembered (API keys, JWT subjects, addresses); all forgotten when full. */
+const LIMIT_NAMES_KEPT = 10_000;
+
 const LIFETIME_SOURCES = new Set(['expires_in', 'jwt_exp', 'default']);
 
 /**
@@ -45,6 +48,7 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
   readonly #prefix: string;
   readonly #log: Logger;
   readonly #observer: StoreObserver | undefined;
+  readonly #limitNames = new Map<string, string>();
   #degraded = false;
   /** While degraded: a PING now and then, so that a Redis that was only slow is rejoined without waiting for a token fetch. */
   #probe: NodeJS.Timeout | undefined;
@@ -60,6 +64,8 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
       commandTimeout: config.commandTimeoutMs,
       connectTimeout: connectTimeoutMs(config),
       enableOfflineQueue: false,
+      // Commands issued in the same tick go out in one write: the shared rate limiter sends one per request.
+      enableAutoPipelining: true,
       maxRetriesPerRequest: 0,
       retryStrategy: (times) => Math.min(100 * times, 2000),
       // A failed connect is told by the 'close' event below; ioredis must not print it itself.
@@ -138,7 +144,7 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
   async increment(key: string, windowMs: number): Promise<{ count: number; ttlMs: number }> {
     // Degraded: count locally at once rather than make every request wait out a command timeout.
     if (this.#degraded) throw new StoreUnavailable('degraded');
-    const name = `${this.#prefix}limit:${this.#sealer.name(['inbound-limit', key])}`;
+    const name = this.#limitName(key);
     const redis = this.#redis as Redis & WithIncrement;
     const [count, ttlMs] = await this.#run(() => redis.incrementInWindow(name, windowMs));
     return { count, ttlMs };
@@ -172,6 +178,17 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
     clearInterval(this.#probe);
     this.#subscriber?.disconnect();
     this.#redis.disconnect();
+  }
+
+  /** An HMAC per request would cost more than the Redis call: names are remembered (a bounded set). */
+  #limitName(caller: string): string {
+    let name = this.#limitNames.get(caller);
+    if (name === undefined) {
+      if (this.#limitNames.size >= LIMIT_NAMES_KEPT) this.#limitNames.clear();
+      name = `${this.#prefix}limit:${this.#sealer.name(['inbound-limit', caller])}`;
+      this.#limitNames.set(caller, name);
+    }
+    return name;
   }
 
   #tokenKey(slot: string): string {
