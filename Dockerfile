@@ -34,6 +34,5 @@ EXPOSE 8080
 STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=5s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GREENLAKE_PROXY_PORT||8080)+'/-/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# --max-semi-space-size=4: lower peak memory at the same throughput (see src/cli/main.js).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "src/cli/main.js"]
+ENTRYPOINT ["node", "src/cli/main.js"]
 CMD ["serve"]

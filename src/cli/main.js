@@ -1,9 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
-// --max-semi-space-size=4 (here, in package.json's scripts, the Dockerfile and the bench): V8's
-// young generation capped at 4 MiB per semi-space instead of growing to 16. Buffers that die
-// young are freed sooner: peak RSS under load and while streaming drop by about a third at the
-// same requests/s and CPU per request (README, Performance). 1 or 2 cost 13-40 % of req/s.
-//
+#!/usr/bin/env node
 // Plain JavaScript on purpose: the entry point is the one file Node must load before the
 // compile cache is on, and a .ts file there would start Node's TypeScript stripper (about
 // 25 MiB of memory) even when every other file is served from the cache.
