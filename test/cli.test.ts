@@ -30,6 +30,29 @@ t.test('a bad config exits 2 naming the key path, never the secret value', async
   t.notMatch(res.stderr + res.stdout, /TOP-SECRET-VALUE-1/, 'the secret value is never printed');
 });
 
+t.test('serve with a Redis store but no usable encryption key refuses to start: exit 2, naming the setting, never a value', async (t) => {
+  const dir = t.testdir({
+    'no-key.yaml': ['clients:', '  - { name: team, clientId: id, clientSecret: s3cr3t-value-x }', 'store:', '  redis: { url: "redis://127.0.0.1:6379" }', ''].join('\n'),
+  });
+  const noKey = await runCli(['serve', '--config', join(dir, 'no-key.yaml'), '--port', '0']);
+  t.equal(noKey.code, 2, 'no key: exit 2');
+  t.match(noKey.stderr, /store\.redis: needs encryptionKey or encryptionKeyFile/);
+  const shortKey = 'c2hvcnQta2V5LTE2Ynl0ZQ==';
+  const fromEnv = await runCli(['serve', '--port', '0'], {
+    GREENLAKE_CLIENT_ID: 'id',
+    GREENLAKE_CLIENT_SECRET: 's3cr3t-value-x',
+    GREENLAKE_PROXY_REDIS_URL: 'redis://127.0.0.1:6379',
+    GREENLAKE_PROXY_REDIS_KEY: shortKey,
+  });
+  t.equal(fromEnv.code, 2, 'a 16-byte key from GREENLAKE_PROXY_REDIS_KEY: exit 2');
+  t.match(fromEnv.stderr, /must be 32 bytes in base64, got 16 bytes/);
+  for (const run of [noKey, fromEnv]) {
+    t.notMatch(run.stderr + run.stdout, /s3cr3t-value-x/, 'the client secret is not printed');
+    t.notMatch(run.stderr + run.stdout, shortKey, 'nor the key');
+    t.notMatch(run.stdout, /listening/, 'it never listened');
+  }
+});
+
 t.test('usage errors exit 2; --help and --version exit 0', async (t) => {
   t.equal((await runCli(['frobnicate'])).code, 2);
   t.equal((await runCli(['serve', '--bogus'])).code, 2);
