@@ -21,16 +21,32 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
   readonly #rateLimitRefused: Counter<'client'>;
   readonly #rateLimitRetried: Counter<'client'>;
   readonly #inflight: Gauge;
+  /**
+   * The hot per-request counts as plain numbers: prom-client hashes and validates a labels
+   * object on every inc(); these are copied into #requests and #inflight at each scrape.
+   */
+  readonly #requestCounts = new Map<string, Map<number, { read: number; write: number }>>();
+  #inflightNow = 0;
   #tokenStatuses: () => readonly TokenStatus[] = () => [];
 
   constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'greenlake_proxy_' });
+    const requestCounts = this.#requestCounts;
     this.#requests = new Counter({
       name: 'greenlake_proxy_requests_total',
       help: 'Requests answered, by route, method class (read: GET/HEAD/OPTIONS, write: the rest) and status.',
       labelNames: ['route', 'method_class', 'status'],
       registers,
+      collect() {
+        this.reset();
+        for (const [route, byStatus] of requestCounts) {
+          for (const [status, counts] of byStatus) {
+            if (counts.read > 0) this.inc({ route, method_class: 'read', status }, counts.read);
+            if (counts.write > 0) this.inc({ route, method_class: 'write', status }, counts.write);
+          }
+        }
+      },
     });
     this.#upstreamLatency = new Histogram({
       name: 'greenlake_proxy_upstream_latency_seconds',
@@ -76,10 +92,14 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
       labelNames: ['client'],
       registers,
     });
+    const inflightNow = (): number => this.#inflightNow;
     this.#inflight = new Gauge({
       name: 'greenlake_proxy_inflight_requests',
       help: 'Requests being served now.',
       registers,
+      collect() {
+        this.set(inflightNow());
+      },
     });
     const statuses = (): readonly TokenStatus[] => this.#tokenStatuses();
     new Gauge({
@@ -117,13 +137,17 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
   }
 
   requestStarted(): void {
-    this.#inflight.inc();
+    this.#inflightNow++;
   }
 
   requestFinished(outcome: RequestOutcome): void {
-    this.#inflight.dec();
+    this.#inflightNow--;
     const route = outcome.route ?? 'none';
-    this.#requests.inc({ route, method_class: methodClass(outcome.method), status: outcome.status });
+    let byStatus = this.#requestCounts.get(route);
+    if (byStatus === undefined) this.#requestCounts.set(route, (byStatus = new Map()));
+    let counts = byStatus.get(outcome.status);
+    if (counts === undefined) byStatus.set(outcome.status, (counts = { read: 0, write: 0 }));
+    counts[methodClass(outcome.method)]++;
     this.#recent.record(route, outcome.status);
   }
 

@@ -138,7 +138,8 @@ async function send(
           }
         }
         request.proxy.upstreamStatus = statusCode;
-        const proxyOrigin = `${request.protocol}://${request.host}`;
+        // Only a Location header needs the proxy's own origin (rewriteLocation): most answers have none.
+        const proxyOrigin = headers.location === undefined ? '' : `${request.protocol}://${request.host}`;
         res.writeHead(statusCode, downstreamHeaders(headers as Record<string, string | string[]>, route, proxyOrigin, request.id));
         return res;
       },
