@@ -5,6 +5,7 @@
  */
 import t from 'tap';
 import { startEmulator } from '../../src/emulator/index.ts';
+import type { Tap } from '../helpers/index.ts';
 import {
   coldTokenBurst,
   directTarget,
@@ -22,7 +23,8 @@ import { killAll, MIB } from './proc.ts';
 
 t.teardown(killAll);
 
-t.test('the bench harness measures greenlake-proxy against direct access', async (t) => {
+/** What every scenario needs: a temp dir, the upstream, the emulator's token endpoint, the load generator; all closed at teardown. */
+async function rig(t: Tap) {
   const tmpDir = makeTempDir();
   t.teardown(() => removeTempDir(tmpDir));
   const upstream = await startUpstream();
@@ -31,7 +33,11 @@ t.test('the bench harness measures greenlake-proxy against direct access', async
   t.teardown(() => emulator.close());
   const loadgen = await LoadGenerator.start();
   t.teardown(() => loadgen.close());
+  return { tmpDir, upstream, emulator, loadgen };
+}
 
+t.test('the bench harness measures greenlake-proxy against direct access', async (t) => {
+  const { tmpDir, upstream, emulator, loadgen } = await rig(t);
   const proxy = await startGreenlakeProxy({ upstreamUrl: upstream.url, tokenUrl: emulator.tokenUrl, tmpDir });
   t.teardown(() => proxy.stop());
   t.ok(proxy.readyMs !== undefined && proxy.readyMs > 0, 'time to ready is measured');
@@ -75,17 +81,10 @@ t.test('the bench harness measures greenlake-proxy against direct access', async
 const redisServer = findRedisServer();
 
 t.test('the bench harness measures greenlake-proxy replicas sharing a Redis store', { skip: redisServer === undefined && 'redis-server is not installed' }, async (t) => {
-  const tmpDir = makeTempDir();
-  t.teardown(() => removeTempDir(tmpDir));
+  const { tmpDir, upstream, emulator, loadgen } = await rig(t);
   const redis = await startRedis(redisServer as string, tmpDir);
   t.teardown(() => redis.close());
   t.match(redis.version, /^\d+\.\d+/, 'redis-server version');
-  const upstream = await startUpstream();
-  t.teardown(() => upstream.close());
-  const emulator = await startEmulator();
-  t.teardown(() => emulator.close());
-  const loadgen = await LoadGenerator.start();
-  t.teardown(() => loadgen.close());
 
   const options = { upstreamUrl: upstream.url, tokenUrl: emulator.tokenUrl, tmpDir, redis, rateLimit: { max: 1_000_000_000, timeWindowMs: 60_000 } };
   const replicas = await Promise.all([startGreenlakeProxy(options), startGreenlakeProxy(options)]);
