@@ -72,8 +72,8 @@ const USAGE = `usage: npm run bench -- [options]
                      to DIR when they stop (their figures then include the profiler's overhead)
   --proxy-root DIR   run the greenlake-proxy in DIR (DIR/src/cli/main.js, or main.ts) instead of
                      this working tree, e.g. an extracted older commit, for before/after figures
-  --node-args ARGS   extra node options for greenlake-proxy, after the flags of its own #! line
-                     (so they win), e.g. "--max-semi-space-size=16" for V8's default
+  --node-args=ARGS   extra node options for greenlake-proxy (after the flags of its own #! line,
+                     so they win), e.g. --node-args=--max-semi-space-size=4 (write it with =)
   --stream-mib N     MiB streamed each way (default 1024; --quick: 64)
   --cold N           concurrent cold requests for the token counts (default 1000)
   --rate N           requests/s of the latency runs (default 500)
