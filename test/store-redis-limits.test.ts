@@ -60,6 +60,20 @@ t.test('inbound rate limits shared through Redis', { skip: redisSkip }, async (t
     for (const secret of ['ci-pipeline', CI_KEY, '127.0.0.1']) t.notOk(keys[0]!.includes(secret), 'the counter is not named after the caller');
   });
 
+  t.test('Redis paused (connected, silent): a limited request is still answered, counted locally; the gauge says degraded', async (t) => {
+    const emu = await emulator(t);
+    const prefix = `glp-limit-slow-${randomBytes(4).toString('hex')}:`;
+    const replica = await proxy(t, limitedConfig(emu, redis, prefix));
+    t.equal((await roundRobin(t, [replica.url], 1))[0]!.status, 200, 'counted in Redis');
+    redis.pause();
+    t.teardown(() => redis.resume());
+    const whilePaused = await roundRobin(t, [replica.url], 4);
+    t.same(whilePaused.map((a) => a.status), [200, 200, 200, 200], 'answered: the local count starts afresh, nothing waits on Redis');
+    const metrics = (await call(client(t), `${replica.gateway.adminUrl}/-/metrics`)).text;
+    t.match(metrics, /greenlake_proxy_store_degraded 1/, 'degraded');
+    redis.resume();
+  });
+
   t.test('Redis stopped: every replica counts on its own again, no request fails with anything but its own limit; Redis back: shared again', async (t) => {
     const emu = await emulator(t);
     const prefix = `glp-limit-down-${randomBytes(4).toString('hex')}:`;
