@@ -356,11 +356,16 @@ export async function startBareProxy(upstreamUrl: string): Promise<Target> {
 // nginx
 
 export function findNginx(): string | undefined {
-  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx', '/usr/local/nginx/sbin/nginx']) {
+  return findProgram('nginx', ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx', '/usr/local/nginx/sbin/nginx']);
+}
+
+/** The first of `candidates` that exists (sbin is often not on PATH), else `name` as PATH finds it. */
+function findProgram(name: string, candidates: readonly string[]): string | undefined {
+  for (const candidate of candidates) {
     if (existsSync(candidate)) return candidate;
   }
   try {
-    const found = execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim();
+    const found = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
     return found === '' ? undefined : found;
   } catch {
     return undefined;
@@ -483,15 +488,7 @@ http {
 // Redis (the shared store)
 
 export function findRedisServer(): string | undefined {
-  for (const candidate of ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server']) {
-    if (existsSync(candidate)) return candidate;
-  }
-  try {
-    const found = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
-    return found === '' ? undefined : found;
-  } catch {
-    return undefined;
-  }
+  return findProgram('redis-server', ['/usr/bin/redis-server', '/usr/local/bin/redis-server', '/usr/sbin/redis-server']);
 }
 
 export interface RedisServer {
