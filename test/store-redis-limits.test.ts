@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { hashKey } from '../src/inbound/index.ts';
-import { call, client, configFor, emulator, freePort, proxy, type Answer, type Tap } from './helpers/index.ts';
-import { RedisServer, redisSkip } from './helpers/redis.ts';
+import { call, client, configFor, emulator, proxy, type Answer, type Tap } from './helpers/index.ts';
+import { redisFor, redisSkip, type RedisServer } from './helpers/redis.ts';
 
 const KEY = randomBytes(32).toString('base64');
 const VOLUMES = '/dscc/us1/api/v1/volumes';
@@ -27,11 +27,7 @@ async function roundRobin(t: Tap, urls: readonly string[], count: number): Promi
 }
 
 t.test('inbound rate limits shared through Redis', { skip: redisSkip }, async (t) => {
-  const redis = new RedisServer(await freePort());
-  await redis.start();
-  t.teardown(() => redis.stop());
-  const inspect = redis.inspector();
-  t.teardown(() => inspect.disconnect());
+  const { redis, inspect } = await redisFor(t);
 
   t.test('without a store each replica counts alone: 9 requests over 3 replicas with a limit of 4 all pass', async (t) => {
     const emu = await emulator(t);

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { parseConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
-import { call, client, configFor, delay, emulator, freePort, proxy, tokensSeenBy, type RunningProxy, type Tap } from './helpers/index.ts';
+import { call, client, configFor, delay, emulator, proxy, tokensSeenBy, type RunningProxy, type Tap } from './helpers/index.ts';
 import { startServe, writeServeConfig } from './helpers/cli.ts';
 import { parseExposition } from './helpers/prometheus.ts';
-import { RedisServer, redisSkip } from './helpers/redis.ts';
+import { redisFor, redisSkip, type RedisServer } from './helpers/redis.ts';
 
 const KEY = randomBytes(32).toString('base64');
 
@@ -63,11 +63,7 @@ async function eventually(check: () => Promise<boolean>, tries = 100): Promise<b
 }
 
 t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) => {
-  const redis = new RedisServer(await freePort());
-  await redis.start();
-  t.teardown(() => redis.stop());
-  const inspect = redis.inspector();
-  t.teardown(() => inspect.disconnect());
+  const { redis, inspect } = await redisFor(t);
 
   t.test('300 concurrent cold requests over 3 replicas: one token request per client and region; Redis holds nothing usable', async (t) => {
     const emu = await emulator(t);

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
+import { freePort, type Tap } from './index.ts';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 
@@ -62,4 +63,14 @@ export class RedisServer {
     redis.on('error', () => {});
     return redis;
   }
+}
+
+/** A started redis-server on a free port and a client to look into it, both gone at `t`'s teardown. */
+export async function redisFor(t: Tap): Promise<{ redis: RedisServer; inspect: Redis }> {
+  const redis = new RedisServer(await freePort());
+  await redis.start();
+  t.teardown(() => redis.stop());
+  const inspect = redis.inspector();
+  t.teardown(() => inspect.disconnect());
+  return { redis, inspect };
 }
