@@ -35,10 +35,10 @@ const LIMIT_NAMES_KEPT = 10_000;
 const LIFETIME_SOURCES = new Set(['expires_in', 'jwt_exp', 'default']);
 
 /**
- * Tokens, closed budgets and inbound rate-limit counters shared through Redis; nothing is
- * cached here (the keepers cache). Every command has
- * commandTimeoutMs; while Redis is unreachable commands fail at once (no offline queue), the
- * proxy works from its own memory, and the client keeps reconnecting in the background.
+ * Tokens, closed budgets and inbound rate-limit counters shared through Redis. No token is
+ * cached here (the keepers cache); only the counters' key names are remembered. Every command
+ * has commandTimeoutMs; while Redis is unreachable commands fail at once (no offline queue),
+ * the proxy works from its own memory, and the client keeps reconnecting in the background.
  */
 export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
   readonly #redis: Redis;
