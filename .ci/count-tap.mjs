@@ -1,6 +1,7 @@
 // Counts the leaf assertions of tap's TAP output and prints `N passed, N failed`.
 // A subtest's own closing line is not an assertion: its children are.
-// The test output is a log too: a JWT or the emulator's demo secret in it counts as a failure.
+// The test output is a log too: a JWT, an API key of the proxy's own format or the emulator's
+// demo secret in it counts as a failure.
 import { readFileSync } from 'node:fs';
 
 const lines = readFileSync(process.argv[2], 'utf8').split('\n');
@@ -29,7 +30,7 @@ for (const line of lines) {
   else failed++;
 }
 if (typecheckFailed) failed++;
-const credentials = /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|demo-secret-[0-9a-f]{8,}/;
+const credentials = /eyJ[\w-]{10,}\.[\w-]{10,}\.[\w-]{10,}|glproxy_[\w-]{16,}|demo-secret-[0-9a-f]{8,}/;
 const leaked = lines.findIndex((line) => credentials.test(line));
 if (leaked !== -1) {
   console.log(`a token or secret appears in the test output, line ${leaked + 1}`);
