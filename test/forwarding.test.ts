@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import { call, client, configFor, emulator, freePort, proxy } from './helpers/index.ts';
+import { get as httpGet } from 'node:http';
+import { call, client, configFor, emulator, eventually, freePort, proxy } from './helpers/index.ts';
 
 t.test('every route reaches its upstream with a bearer token, and the answer comes back', async (t) => {
   const emu = await emulator(t);
@@ -247,4 +248,56 @@ t.test('upstream unreachable is 502, upstream too slow is 504, both in GreenLake
   t.equal(slow.status, 504);
   t.equal(slow.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_TIMEOUT');
   t.equal(slow.json().httpStatusCode, 504);
+});
+
+/** GET through node:http, reading the body until the connection ends: how much came, and whether all of it. */
+function download(url: string, { hangUpAfterFirstChunk = false } = {}): Promise<{ status: number; announced: number; received: number; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false }, (res) => {
+      let received = 0;
+      const done = () => resolve({ status: res.statusCode ?? 0, announced: Number(res.headers['content-length']), received, complete: res.complete });
+      res.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (hangUpAfterFirstChunk) {
+          req.destroy();
+          done();
+        }
+      });
+      res.on('end', done);
+      res.on('error', done);
+      res.on('aborted', done);
+      res.on('close', done);
+    });
+    req.on('error', (err) => (hangUpAfterFirstChunk ? undefined : reject(err)));
+  });
+}
+
+function levelsOf(logs: readonly string[], msg: string): unknown[] {
+  return logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line['msg'] === msg).map((line) => line['level']);
+}
+
+t.test('an upstream that fails mid-answer: the caller sees the answer cut, the proxy logs a warning', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const got = await download(`${gw.url}/dscc/us1/download?bytes=4000000&cutAfter=300000`);
+  t.equal(got.status, 200);
+  t.equal(got.announced, 4_000_000, "the upstream's Content-Length passes through");
+  t.ok(got.received < got.announced && !got.complete, `the caller's answer is cut too (${got.received} of ${got.announced} bytes), never completed as if whole`);
+  await eventually('the cut is logged', () => levelsOf(gw.logs, 'upstream answer cut short').length === 1);
+  t.same(levelsOf(gw.logs, 'upstream answer cut short'), ['warn']);
+  t.same(levelsOf(gw.logs, 'caller went away before the answer was complete'), [], 'not blamed on the caller');
+});
+
+t.test('a caller that hangs up mid-answer is routine: logged at info, no warning, the proxy serves on', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const got = await download(`${gw.url}/dscc/us1/download?bytes=${256 * 1024 * 1024}`, { hangUpAfterFirstChunk: true });
+  t.equal(got.status, 200);
+  t.ok(got.received < got.announced, 'the caller left early');
+  await eventually('the hang-up is logged', () => levelsOf(gw.logs, 'caller went away before the answer was complete').length === 1);
+  t.same(levelsOf(gw.logs, 'caller went away before the answer was complete'), ['info']);
+  t.same(levelsOf(gw.logs, 'upstream answer cut short'), [], 'no warning');
+  t.notOk(gw.logs.some((line) => line.includes('"level":"warn"') || line.includes('"level":"error"')), 'nothing at warn or above');
+  const next = await call(client(t), `${gw.url}/dscc/us1/api/v1/volumes`);
+  t.equal(next.status, 200, 'the next request is served');
 });

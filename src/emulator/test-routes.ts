@@ -1,6 +1,6 @@
 /**
  * Test helpers, NOT part of GreenLake (bearer-protected like the real endpoints):
- * /echo/*, /download?bytes=N, /upload, /redirect?to=..., /status/<code>.
+ * /echo/*, /download?bytes=N[&cutAfter=M], /upload, /redirect?to=..., /status/<code>.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { apiRecordOf } from './api-guard.ts';
@@ -32,17 +32,38 @@ function echo(request: FastifyRequest) {
   };
 }
 
-/** N bytes of the pattern `byte i = i mod 251`, generated chunk by chunk. */
+/**
+ * N bytes of the pattern `byte i = i mod 251`, generated chunk by chunk. cutAfter=M: announces
+ * N bytes but closes the connection after M, as an upstream that fails mid-answer does.
+ */
 function download(request: FastifyRequest, reply: FastifyReply) {
-  const bytesParam = singleParam(request, 'bytes') ?? '';
-  const bytes = /^\d{1,13}$/.test(bytesParam) ? Number(bytesParam) : Number.NaN;
+  const bytes = byteCount(singleParam(request, 'bytes') ?? '');
   if (!(bytes <= MAX_DOWNLOAD_BYTES)) {
     return sendGreenLakeError(reply, 400, `bytes must be an integer from 0 to ${MAX_DOWNLOAD_BYTES}`);
+  }
+  const cutParam = singleParam(request, 'cutAfter');
+  if (cutParam !== undefined) {
+    const cutAfter = byteCount(cutParam);
+    if (!(cutAfter < bytes)) return sendGreenLakeError(reply, 400, 'cutAfter must be an integer below bytes');
+    return sendCutShort(reply, bytes, cutAfter);
   }
   return reply
     .header('content-type', 'application/octet-stream')
     .header('content-length', String(bytes))
     .send(patternStream(bytes));
+}
+
+function byteCount(text: string): number {
+  return /^\d{1,13}$/.test(text) ? Number(text) : Number.NaN;
+}
+
+function sendCutShort(reply: FastifyReply, announced: number, sent: number): void {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': announced });
+  const body = patternStream(sent);
+  body.pipe(res, { end: false });
+  body.on('end', () => res.destroy());
 }
 
 /** The body was read and hashed as a stream by the guard. */

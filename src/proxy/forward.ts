@@ -146,7 +146,10 @@ async function send(
     );
   } catch (cause) {
     if (res.headersSent) {
-      request.log.warn({ reqId: request.id, err: describe(cause) }, 'upstream answer cut short');
+      // A caller hanging up mid-answer is routine (a closed tab, a killed script); only an upstream failing mid-answer is a warning.
+      const upstreamCause = upstreamFailureOf(request);
+      if (upstreamCause === undefined) request.log.info({ reqId: request.id }, 'caller went away before the answer was complete');
+      else request.log.warn({ reqId: request.id, err: describe(upstreamCause) }, 'upstream answer cut short');
       res.destroy();
     } else {
       writeError(res, fromUpstreamError(cause, route.upstreamOrigin), request);
@@ -182,6 +185,17 @@ function bodyOf(body: RequestBody): Dispatcher.DispatchOptions['body'] {
     case 'stream':
       return body.stream as Dispatcher.DispatchOptions['body'];
   }
+}
+
+/**
+ * Whatever ends the answer, undici's stream reports a premature close of the caller's response.
+ * When the upstream failed, undici destroyed the caller's socket with its own error (UND_ERR_*);
+ * when the caller hung up, the socket closed with no error or with the caller's reset.
+ */
+function upstreamFailureOf(request: FastifyRequest): Error | undefined {
+  const errored = request.raw.socket.errored;
+  const code = (errored as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('UND_ERR_') ? (errored as Error) : undefined;
 }
 
 function describe(cause: unknown): string {

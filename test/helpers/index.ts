@@ -96,6 +96,18 @@ function splitUrl(url: string): { origin: string; path: string } {
   return { origin: match[1]!, path: match[2] || '/' };
 }
 
+/**
+ * Polls until `check` holds, then returns; throws `never happened: <what>` after `timeoutMs`.
+ * A bound on a hang, never a timing assertion: the state is what is tested.
+ */
+export async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await delay(20);
+  }
+}
+
 /** Every access token the emulator saw in an Authorization header. */
 export function tokensSeenBy(emu: Emulator): string[] {
   const tokens = new Set<string>();
