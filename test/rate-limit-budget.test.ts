@@ -4,7 +4,7 @@ import t from 'tap';
 import { readRateLimit } from '../src/budget/index.ts';
 import { ConfigError, parseConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT, type Emulator } from '../src/emulator/index.ts';
-import { call, client, configFor, DEMO_SECRET, delay, emulator, proxy, type Answer, type RunningProxy, type Tap } from './helpers/index.ts';
+import { call, client, configFor, DEMO_SECRET, emulator, eventually, proxy, type Answer, type RunningProxy, type Tap } from './helpers/index.ts';
 
 // Each test has its own emulator and proxy; most wait for a budget to reopen (1-2 s), so they run side by side.
 t.jobs = 4;
@@ -37,15 +37,6 @@ async function sample(http: ReturnType<typeof client>, gw: RunningProxy, name: s
   const text = (await call(http, `${gw.url}/-/metrics`)).text;
   const line = text.split('\n').find((l) => l.startsWith(`${name}{client="${clientName}"} `));
   return line === undefined ? 0 : Number(line.split(' ')[1]);
-}
-
-/** Polls until `check` holds; gives up after many tries (a failure, not a time limit on the proxy). */
-async function eventually(check: () => Promise<boolean> | boolean): Promise<void> {
-  for (let tries = 0; tries < 1000; tries++) {
-    if (await check()) return;
-    await delay(10);
-  }
-  throw new Error('the expected state never came');
 }
 
 function assertProxyRefusal(t: Tap, res: Answer, clientName: string): number {
@@ -216,9 +207,9 @@ t.test('a retry whose budget closes for longer meanwhile is answered 429 by the 
   const http = client(t);
 
   const slow = call(http, `${gw.url}/custom/b`);
-  await eventually(() => up.seen.length === 1);
+  await eventually('the upstream saw the first request', () => up.seen.length === 1);
   const retried = call(http, `${gw.url}/custom/a`);
-  await eventually(async () => (await budgetOf(http, gw, 'team'))?.waiting === 1);
+  await eventually('one request waits for the budget', async () => (await budgetOf(http, gw, 'team'))?.waiting === 1);
   release.resolve();
   t.equal((await slow).status, 200, 'an answer sent earlier says: nothing left for 30 s');
   const seconds = assertProxyRefusal(t, await retried, 'team');
@@ -257,7 +248,7 @@ t.test('a GET is retried at most once, and a 429 asking for longer than maxWaitM
   t.equal(again.json().message, 'Status 429 as requested');
   t.equal(emu.apiRequests.length, 2, 'exactly one retry: never a loop');
 
-  await eventually(async () => (await budgetOf(http, gw, 'team'))?.blockedUntil === null);
+  await eventually('the budget reopens', async () => (await budgetOf(http, gw, 'team'))?.blockedUntil === null);
   const long = await call(http, `${gw.url}/com/us-west/status/429?retryAfter=30`);
   t.equal(long.status, 429);
   t.equal(long.headers['x-emulator'], '1', 'a Retry-After beyond maxWaitMs: the upstream 429 passes through');
@@ -298,7 +289,7 @@ t.test('X-RateLimit-* with a reset in seconds or as an epoch timestamp, and Retr
   t.equal(up.seen.filter((s) => s.url === '/dated').length, 2);
 
   mode = 'epoch';
-  await eventually(async () => (await budgetOf(http, gw, 'team'))?.blockedUntil === null);
+  await eventually('the budget reopens', async () => (await budgetOf(http, gw, 'team'))?.blockedUntil === null);
   t.equal((await call(http, `${gw.url}/custom/c`)).status, 200);
   const seconds = assertProxyRefusal(t, await call(http, `${gw.url}/custom/d`), 'team');
   t.ok(seconds <= 61, 'X-RateLimit-Reset as epoch seconds: Retry-After is the time until then');
@@ -316,9 +307,9 @@ t.test('a caller that goes away while held is never forwarded', async (t) => {
   const gone = httpRequest({ host: '127.0.0.1', port, path: SERVERS, headers: { 'x-request-id': 'held-then-gone' } });
   gone.on('error', () => {});
   gone.end();
-  await eventually(async () => (await budgetOf(http, gw, 'team'))?.waiting === 1);
+  await eventually('one request waits for the budget', async () => (await budgetOf(http, gw, 'team'))?.waiting === 1);
   gone.destroy();
-  await eventually(() => gw.logs.some((l) => l.includes('"reqId":"held-then-gone"') && l.includes('"status":499')));
+  await eventually('the abandoned request is logged as 499', () => gw.logs.some((l) => l.includes('"reqId":"held-then-gone"') && l.includes('"status":499')));
   t.equal((await budgetOf(http, gw, 'team'))?.waiting, 0, 'the hold ended with the caller');
 
   const after = await call(http, gw.url + SERVERS, { headers: { 'x-request-id': 'after-the-reset' } });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { parseConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
-import { call, client, configFor, delay, emulator, proxy, tokensSeenBy, type RunningProxy, type Tap } from './helpers/index.ts';
+import { call, client, configFor, delay, emulator, eventually, proxy, tokensSeenBy, type RunningProxy, type Tap } from './helpers/index.ts';
 import { startServe, writeServeConfig } from './helpers/cli.ts';
 import { parseExposition } from './helpers/prometheus.ts';
 import { redisFor, redisSkip, type RedisServer } from './helpers/redis.ts';
@@ -51,15 +51,6 @@ function storeConfig(emu: Parameters<typeof configFor>[0], redis: RedisServer, p
 async function degradedGauge(t: Tap, gw: RunningProxy): Promise<number | undefined> {
   const text = (await call(client(t), `${gw.url}/-/metrics`)).text;
   return parseExposition(text).get('greenlake_proxy_store_degraded')?.samples[0]?.value;
-}
-
-/** Polls until `check` holds; fails after `tries` looks (never a timing assertion: only a bound on a hang). */
-async function eventually(check: () => Promise<boolean>, tries = 100): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (await check()) return true;
-    await delay(50);
-  }
-  return false;
 }
 
 t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) => {
@@ -141,9 +132,9 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
       (answer) => answer.status,
       () => 'no answer' as const,
     );
-    t.ok(await eventually(async () => emu.tokenRequests.length === 1), 'the holder is fetching (the emulator saw its token request)');
+    await eventually('the holder is fetching (the emulator saw its token request)', async () => emu.tokenRequests.length === 1);
     const locked = async (): Promise<boolean> => (await inspect.keys(`${prefix}lock:*`)).length === 1;
-    t.ok(await eventually(locked), 'and holds the lock in Redis');
+    await eventually('and holds the lock in Redis', locked);
     const [lockKey] = await inspect.keys(`${prefix}lock:*`);
     const lockId = await inspect.get(lockKey!);
     t.ok((await inspect.pttl(lockKey!)) > 0, 'a lock that expires');
@@ -158,7 +149,7 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     const res = await call(http, `${other.url}${path}`);
     t.equal(res.status, 200, 'the other replica answered 200');
     t.equal(emu.tokenRequests.length, 2, 'with a token it fetched itself once the dead holder\'s lock expired');
-    t.ok(await eventually(async () => (await inspect.keys(`${prefix}lock:*`)).length === 0), 'no lock left in Redis');
+    await eventually('no lock left in Redis', async () => (await inspect.keys(`${prefix}lock:*`)).length === 0);
     t.equal((await inspect.keys(`${prefix}token:*`)).length, 1, 'the new token is shared');
     // Named, never quoted: a failure must not print what leaked.
     const logs = [holder.logs(), ...other.logs].join('\n');
@@ -180,7 +171,7 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     t.equal(emu.tokenRequests.length, 1);
     t.equal(await degradedGauge(t, gw), 1, 'degraded');
     redis.resume();
-    t.ok(await eventually(async () => (await degradedGauge(t, gw)) === 0), 'rejoined once Redis answers');
+    await eventually('rejoined once Redis answers', async () => (await degradedGauge(t, gw)) === 0);
     t.equal(gw.logs.filter((l) => l.includes('(degraded)')).length, 1, 'one degraded line');
     t.equal(gw.logs.filter((l) => l.includes('(rejoined)')).length, 1, 'one rejoined line');
   });
@@ -199,7 +190,7 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
       const status = (await call(http, `${b!.url}/-/status`)).json<{ rateLimits: { clients: Array<{ client: string; blockedUntil: string | null }> } }>();
       return typeof status.rateLimits.clients.find((c) => c.client === 'team')?.blockedUntil === 'string';
     };
-    t.ok(await eventually(blocked), "b heard that team's budget is closed");
+    await eventually("b heard that team's budget is closed", blocked);
     const refused = await call(http, `${b!.url}${path}`);
     t.equal(refused.status, 429, 'b answers 429 itself');
     t.equal(refused.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_RATE_LIMITED');
@@ -230,16 +221,13 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     await delay(100);
     await redis.stop();
     down = true;
-    t.ok(await eventually(async () => (await degradedGauge(t, gateways[0]!)) === 1), 'gauge 1 once Redis is gone');
+    await eventually('gauge 1 once Redis is gone', async () => (await degradedGauge(t, gateways[0]!)) === 1);
     await delay(300);
     await redis.start();
-    t.ok(
-      await eventually(async () => {
-        const gauges = await Promise.all(gateways.map((gw) => degradedGauge(t, gw)));
-        return gauges.every((g) => g === 0);
-      }),
-      'gauge 0 on every replica once Redis is back',
-    );
+    await eventually('gauge 0 on every replica once Redis is back', async () => {
+      const gauges = await Promise.all(gateways.map((gw) => degradedGauge(t, gw)));
+      return gauges.every((g) => g === 0);
+    });
     stop = true;
     await load;
     t.ok(statuses.length > 0);

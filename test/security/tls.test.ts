@@ -4,7 +4,7 @@ import { connect } from 'node:tls';
 import t from 'tap';
 import { Agent } from 'undici';
 import { ConfigError } from '../../src/config/index.ts';
-import { call, configFor, delay, emulator, proxy, type Tap } from '../helpers/index.ts';
+import { call, configFor, emulator, eventually, proxy, type Tap } from '../helpers/index.ts';
 
 const fixture = (name: string): string => new URL(`../fixtures/tls/${name}`, import.meta.url).pathname;
 
@@ -27,14 +27,6 @@ async function servedFingerprint(url: string): Promise<string> {
     });
     socket.on('error', reject);
   });
-}
-
-async function eventually(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
-    await delay(100);
-  }
 }
 
 async function tlsFiles(t: Tap): Promise<{ certFile: string; keyFile: string }> {
