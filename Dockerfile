@@ -12,7 +12,11 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 
 # Stage 2: the runtime. The TypeScript sources run directly on Node 24 (type stripping).
 FROM node:24-slim
+# NODE_OPTIONS: V8's young generation capped at 16 MiB per semi-space (V8's own cap is 32):
+# about 60 MiB less peak memory under load at no measurable throughput cost (README,
+# Performance). A deployment's own NODE_OPTIONS replaces it (the sidecar manifest sets 4).
 ENV NODE_ENV=production \
+    NODE_OPTIONS=--max-semi-space-size=16 \
     GREENLAKE_PROXY_HOST=0.0.0.0 \
     GREENLAKE_PROXY_PORT=8080
 WORKDIR /app

@@ -316,6 +316,7 @@ t.test('the Dockerfile: exec forms, a non-root user, Node 24, a port that matche
   t.same(cmd, ['serve']);
   const env = envOf(finalStage);
   t.equal(env.NODE_ENV, 'production');
+  t.match(env.NODE_OPTIONS, /^--max-semi-space-size=16$/, "the image caps V8's young generation as `npm start` does");
   const exposed = (last(finalStage, 'EXPOSE')?.args ?? '').split(/\s+/).map((p) => Number(p.split('/')[0]));
   t.ok(exposed.includes(Number(env.GREENLAKE_PROXY_PORT)), `EXPOSE ${exposed.join(' ')} includes GREENLAKE_PROXY_PORT (${env.GREENLAKE_PROXY_PORT})`);
   t.equal(last(finalStage, 'STOPSIGNAL')?.args, 'SIGTERM', 'SIGTERM: the signal serve drains on');

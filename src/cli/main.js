@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
+// --max-semi-space-size=16: V8's young generation capped at 16 MiB per semi-space instead of 32,
+// about 60 MiB less peak memory under load at no measurable throughput cost (README,
+// Performance). `npm start` and the container image set the same.
 // Plain JavaScript on purpose: the entry point is the one file Node must load before the
 // compile cache is on, and a .ts file there would start Node's TypeScript stripper (about
 // 25 MiB of memory) even when every other file is served from the cache.
