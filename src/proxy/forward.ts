@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RateBudgets } from '../budget/index.ts';
@@ -7,6 +6,7 @@ import { errorBody, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
 import { bodyLength, readRequestBody, type RequestBody } from './request-body.ts';
+import { CallerGoneError, relay } from './relay.ts';
 import type { RouteMatch } from './route-table.ts';
 
 /** Bodies up to this size are held so the request can be replayed once after a 401. */
@@ -21,8 +21,8 @@ export interface ForwardContext {
 
 /**
  * Sends one request upstream with the route's token and streams the answer straight into
- * the caller's socket (undici's `stream` API after `reply.hijack()`: no intermediate
- * Readable, no second pipe). On 401 the token is dropped, a fresh one fetched (the keeper
+ * the caller's socket (undici's dispatch API after `reply.hijack()`, relay.ts: no
+ * intermediate Readable, no second pipe). On 401 the token is dropped, a fresh one fetched (the keeper
  * collapses concurrent fetches into one) and the request replayed once if its body was
  * held; never more than once.
  *
@@ -112,7 +112,8 @@ async function send(
   const startedAt = performance.now();
   let result: SendResult = 'answered';
   try {
-    await ctx.dispatcher.stream(
+    await relay(
+      ctx.dispatcher,
       {
         origin: route.upstreamOrigin,
         path: match.upstreamPath,
@@ -127,14 +128,14 @@ async function send(
           budget.observe(route.config.client, statusCode, headers);
           if (statusCode === 429 && retry429 && budget.mayRetry(route.config.client, request.method, body.replayable, allowanceLeft(budget, request))) {
             result = 'throttled';
-            return discard();
+            return null;
           }
         }
         if (statusCode === 401) {
           if (!lastTry) match.keeper.invalidate(token);
           if (!lastTry && body.replayable) {
             result = 'refused';
-            return discard();
+            return null;
           }
         }
         request.proxy.upstreamStatus = statusCode;
@@ -145,11 +146,11 @@ async function send(
       },
     );
   } catch (cause) {
-    if (res.headersSent) {
-      // A caller hanging up mid-answer is routine (a closed tab, a killed script); only an upstream failing mid-answer is a warning.
-      const upstreamCause = upstreamFailureOf(request);
-      if (upstreamCause === undefined) request.log.info({ reqId: request.id }, 'caller went away before the answer was complete');
-      else request.log.warn({ reqId: request.id, err: describe(upstreamCause) }, 'upstream answer cut short');
+    if (cause instanceof CallerGoneError) {
+      // Routine (a closed tab, a killed script): not a warning.
+      request.log.info({ reqId: request.id }, 'caller went away before the answer was complete');
+    } else if (res.headersSent) {
+      request.log.warn({ reqId: request.id, err: describe(cause) }, 'upstream answer cut short');
       res.destroy();
     } else {
       writeError(res, fromUpstreamError(cause, route.upstreamOrigin), request);
@@ -172,10 +173,6 @@ function writeError(res: ServerResponse, err: ProxyError, request: FastifyReques
   res.end(json);
 }
 
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
-}
-
 function bodyOf(body: RequestBody): Dispatcher.DispatchOptions['body'] {
   switch (body.kind) {
     case 'none':
@@ -185,17 +182,6 @@ function bodyOf(body: RequestBody): Dispatcher.DispatchOptions['body'] {
     case 'stream':
       return body.stream as Dispatcher.DispatchOptions['body'];
   }
-}
-
-/**
- * Whatever ends the answer, undici's stream reports a premature close of the caller's response.
- * When the upstream failed, undici destroyed the caller's socket with its own error (UND_ERR_*);
- * when the caller hung up, the socket closed with no error or with the caller's reset.
- */
-function upstreamFailureOf(request: FastifyRequest): Error | undefined {
-  const errored = request.raw.socket.errored;
-  const code = (errored as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('UND_ERR_') ? (errored as Error) : undefined;
 }
 
 function describe(cause: unknown): string {

@@ -1,0 +1,89 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Writable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+
+/** The status and headers of an upstream answer, before its body. */
+export interface UpstreamHead {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * Where an answer's body goes: the caller's response, or null to read it and drop it (a 401 or
+ * 429 that will be retried).
+ */
+export type OpenSink = (head: UpstreamHead) => Writable | null;
+
+/** The caller closed its connection before the answer was complete; the upstream request was aborted. */
+export class CallerGoneError extends Error {
+  readonly code = 'GREENLAKE_PROXY_CALLER_GONE';
+
+  constructor() {
+    super('the caller closed the connection before the answer was complete');
+    this.name = 'CallerGoneError';
+  }
+}
+
+/**
+ * One upstream exchange, its body written straight into the sink `open` returns, with
+ * backpressure both ways: a sink that is full pauses the upstream socket until it drains.
+ * Resolves when the whole answer was written. Rejects with undici's own error when the
+ * upstream failed (the sink, if one was open, is destroyed so the caller sees the cut), or
+ * with CallerGoneError when the sink closed first.
+ *
+ * Why not undici's `stream()`: it does the same through an AsyncResource and `finished()`
+ * (about eight listeners) per request, and reports a premature close whichever side failed.
+ */
+export function relay(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, open: OpenSink): Promise<void> {
+  return new Promise((resolve, reject) => {
+    dispatcher.dispatch(options, new RelayHandler(open, resolve, reject));
+  });
+}
+
+class RelayHandler implements Dispatcher.DispatchHandler {
+  readonly #open: OpenSink;
+  readonly #resolve: () => void;
+  readonly #reject: (err: Error) => void;
+  #sink: Writable | null = null;
+  #settled = false;
+
+  constructor(open: OpenSink, resolve: () => void, reject: (err: Error) => void) {
+    this.#open = open;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** undici tells a handler of this API from a legacy one by this method's presence. */
+  onRequestStart(): void {}
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return;
+    const sink = this.#open({ statusCode, headers });
+    if (sink === null) return;
+    this.#sink = sink;
+    if (sink.destroyed) return controller.abort(new CallerGoneError());
+    sink.on('drain', () => controller.resume());
+    sink.once('close', () => {
+      if (!this.#settled) controller.abort(new CallerGoneError());
+    });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#sink !== null && !this.#sink.write(chunk)) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#sink?.end();
+    this.#resolve();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    // An answer cut short must reach the caller cut short, never ended as if it were whole.
+    if (this.#sink !== null && !this.#sink.destroyed) this.#sink.destroy();
+    this.#reject(err);
+  }
+}
