@@ -22,9 +22,9 @@ export interface ForwardContext {
 /**
  * Sends one request upstream with the route's token and streams the answer straight into
  * the caller's socket (undici's dispatch API after `reply.hijack()`, relay.ts: no
- * intermediate Readable, no second pipe). On 401 the token is dropped, a fresh one fetched (the keeper
- * collapses concurrent fetches into one) and the request replayed once if its body was
- * held; never more than once.
+ * intermediate Readable, no second pipe). On 401 the token is dropped, a fresh one fetched
+ * (the keeper collapses concurrent fetches into one) and the request replayed once if its
+ * body was held; never more than once.
  *
  * Errors before the first upstream byte (no token, unreachable upstream) are thrown or
  * written as GreenLake-shaped errors; once the answer has started, a failure can only cut
@@ -150,8 +150,8 @@ async function send(
       // Routine (a closed tab, a killed script): not a warning.
       request.log.info({ reqId: request.id }, 'caller went away before the answer was complete');
     } else if (res.headersSent) {
+      // relay() has already cut the caller's connection.
       request.log.warn({ reqId: request.id, err: describe(cause) }, 'upstream answer cut short');
-      res.destroy();
     } else {
       writeError(res, fromUpstreamError(cause, route.upstreamOrigin), request);
     }
