@@ -2,7 +2,7 @@ import t from 'tap';
 import { parseConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { startServe, writeServeConfig } from './helpers/cli.ts';
-import { call, client, configFor, delay, emulator, freePort, proxy } from './helpers/index.ts';
+import { call, client, configFor, emulator, eventually, freePort, proxy } from './helpers/index.ts';
 
 t.test('reload: routes change, unchanged tokens are kept, in-flight requests finish', async (t) => {
   const emu = await emulator(t);
@@ -15,7 +15,7 @@ t.test('reload: routes change, unchanged tokens are kept, in-flight requests fin
 
   emu.setApiFault({ kind: 'delay', ms: 500 });
   const inflight = call(http, `${gw.url}/dscc/us1/api/v1/storage-systems`);
-  while (emu.apiRequests.length < 3) await delay(10);
+  await eventually('the slow request reached the upstream', () => emu.apiRequests.length >= 3);
 
   const next = {
     ...raw,

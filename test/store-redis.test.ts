@@ -48,6 +48,9 @@ function storeConfig(emu: Parameters<typeof configFor>[0], redis: RedisServer, p
   });
 }
 
+/** How long a wait for Redis-side state may hang before it fails (a bound, not a timing assertion). */
+const REDIS_WAIT_MS = 5_000;
+
 async function degradedGauge(t: Tap, gw: RunningProxy): Promise<number | undefined> {
   const text = (await call(client(t), `${gw.url}/-/metrics`)).text;
   return parseExposition(text).get('greenlake_proxy_store_degraded')?.samples[0]?.value;
@@ -132,9 +135,9 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
       (answer) => answer.status,
       () => 'no answer' as const,
     );
-    await eventually('the holder is fetching (the emulator saw its token request)', async () => emu.tokenRequests.length === 1);
+    await eventually('the holder is fetching (the emulator saw its token request)', async () => emu.tokenRequests.length === 1, REDIS_WAIT_MS);
     const locked = async (): Promise<boolean> => (await inspect.keys(`${prefix}lock:*`)).length === 1;
-    await eventually('and holds the lock in Redis', locked);
+    await eventually('and holds the lock in Redis', locked, REDIS_WAIT_MS);
     const [lockKey] = await inspect.keys(`${prefix}lock:*`);
     const lockId = await inspect.get(lockKey!);
     t.ok((await inspect.pttl(lockKey!)) > 0, 'a lock that expires');
@@ -149,7 +152,7 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     const res = await call(http, `${other.url}${path}`);
     t.equal(res.status, 200, 'the other replica answered 200');
     t.equal(emu.tokenRequests.length, 2, 'with a token it fetched itself once the dead holder\'s lock expired');
-    await eventually('no lock left in Redis', async () => (await inspect.keys(`${prefix}lock:*`)).length === 0);
+    await eventually('no lock left in Redis', async () => (await inspect.keys(`${prefix}lock:*`)).length === 0, REDIS_WAIT_MS);
     t.equal((await inspect.keys(`${prefix}token:*`)).length, 1, 'the new token is shared');
     // Named, never quoted: a failure must not print what leaked.
     const logs = [holder.logs(), ...other.logs].join('\n');
@@ -171,7 +174,7 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     t.equal(emu.tokenRequests.length, 1);
     t.equal(await degradedGauge(t, gw), 1, 'degraded');
     redis.resume();
-    await eventually('rejoined once Redis answers', async () => (await degradedGauge(t, gw)) === 0);
+    await eventually('rejoined once Redis answers', async () => (await degradedGauge(t, gw)) === 0, REDIS_WAIT_MS);
     t.equal(gw.logs.filter((l) => l.includes('(degraded)')).length, 1, 'one degraded line');
     t.equal(gw.logs.filter((l) => l.includes('(rejoined)')).length, 1, 'one rejoined line');
   });
@@ -190,7 +193,7 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
       const status = (await call(http, `${b!.url}/-/status`)).json<{ rateLimits: { clients: Array<{ client: string; blockedUntil: string | null }> } }>();
       return typeof status.rateLimits.clients.find((c) => c.client === 'team')?.blockedUntil === 'string';
     };
-    await eventually("b heard that team's budget is closed", blocked);
+    await eventually("b heard that team's budget is closed", blocked, REDIS_WAIT_MS);
     const refused = await call(http, `${b!.url}${path}`);
     t.equal(refused.status, 429, 'b answers 429 itself');
     t.equal(refused.json().errorCode, 'GREENLAKE_PROXY_UPSTREAM_RATE_LIMITED');
@@ -221,13 +224,17 @@ t.test('replicas sharing tokens through Redis', { skip: redisSkip }, async (t) =
     await delay(100);
     await redis.stop();
     down = true;
-    await eventually('gauge 1 once Redis is gone', async () => (await degradedGauge(t, gateways[0]!)) === 1);
+    await eventually('gauge 1 once Redis is gone', async () => (await degradedGauge(t, gateways[0]!)) === 1, REDIS_WAIT_MS);
     await delay(300);
     await redis.start();
-    await eventually('gauge 0 on every replica once Redis is back', async () => {
-      const gauges = await Promise.all(gateways.map((gw) => degradedGauge(t, gw)));
-      return gauges.every((g) => g === 0);
-    });
+    await eventually(
+      'gauge 0 on every replica once Redis is back',
+      async () => {
+        const gauges = await Promise.all(gateways.map((gw) => degradedGauge(t, gw)));
+        return gauges.every((g) => g === 0);
+      },
+      REDIS_WAIT_MS,
+    );
     stop = true;
     await load;
     t.ok(statuses.length > 0);
