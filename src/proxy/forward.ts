@@ -6,6 +6,7 @@ import { errorBody, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
 import { bodyLength, readRequestBody, type RequestBody } from './request-body.ts';
+import { countedAsRelayed } from './reclaim.ts';
 import { CallerGoneError, relay } from './relay.ts';
 import type { RouteMatch } from './route-table.ts';
 
@@ -180,7 +181,7 @@ function bodyOf(body: RequestBody): Dispatcher.DispatchOptions['body'] {
     case 'buffered':
       return body.bytes;
     case 'stream':
-      return body.stream as Dispatcher.DispatchOptions['body'];
+      return countedAsRelayed(body.stream) as Dispatcher.DispatchOptions['body'];
   }
 }
 

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { noteRelayed } from './reclaim.ts';
 
 /** The status and headers of an upstream answer, before its body. */
 export interface UpstreamHead {
@@ -69,6 +70,7 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    noteRelayed(chunk.length);
     if (this.#sink !== null && !this.#sink.write(chunk)) controller.pause();
   }
 
