@@ -1,6 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestObserver, RequestOutcome } from '../proxy/index.ts';
 import type { TokenFetchOutcome, TokenObserver, TokenStatus } from '../tokens/index.ts';
+import { PrecountedHistogram } from './precounted-histogram.ts';
 import { RequestStats, type RouteRequestStats } from './request-stats.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -13,7 +14,7 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
   readonly registry = new Registry();
   readonly #recent = new RequestStats();
   readonly #requests: Counter<'route' | 'method_class' | 'status'>;
-  readonly #upstreamLatency: Histogram<'route'>;
+  readonly #upstreamLatency: PrecountedHistogram;
   readonly #tokenFetches: Counter<'client' | 'region' | 'tenant' | 'outcome'>;
   readonly #tokenEndpointLatency: Histogram<'client'>;
   readonly #upstream429: Counter<'client'>;
@@ -48,13 +49,13 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
         }
       },
     });
-    this.#upstreamLatency = new Histogram({
-      name: 'greenlake_proxy_upstream_latency_seconds',
-      help: 'Time from sending a request upstream to its response headers, by route.',
-      labelNames: ['route'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.#upstreamLatency = new PrecountedHistogram(
+      'greenlake_proxy_upstream_latency_seconds',
+      'Time from sending a request upstream to its response headers, by route.',
+      'route',
+      LATENCY_BUCKETS,
+      this.registry,
+    );
     this.#tokenFetches = new Counter({
       name: 'greenlake_proxy_token_fetches_total',
       help: 'Calls to token endpoints, by client, region, tenant (MSP token exchange only) and outcome (ok; rejected: the endpoint refused, e.g. invalid_client; unavailable: unreachable, timed out, 5xx/429 or a malformed answer).',
@@ -157,7 +158,7 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
   }
 
   upstreamAnswered(route: string, client: string, status: number, seconds: number): void {
-    this.#upstreamLatency.observe({ route }, seconds);
+    this.#upstreamLatency.observe(route, seconds);
     if (status === 429) this.#upstream429.inc({ client });
   }
 
