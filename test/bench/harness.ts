@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { Agent } from 'undici';
+import { Agent, request } from 'undici';
 import { DEMO_CLIENT, type Emulator } from '../../src/emulator/index.ts';
 import type { LoadReply, LoadRequest, LoadResult } from './load-types.ts';
 import {
@@ -39,7 +39,23 @@ const CHILDREN = join(import.meta.dirname, 'children');
 export const PREFIX = '/bench';
 /** The path of the small JSON request, below the prefix (or at the upstream's root, direct). */
 export const SMALL_PATH = '/api/v1/volumes';
-const FIXED_TOKEN = 'Bearer bench-fixed-token';
+
+/**
+ * The fixed Authorization header of direct, nginx and the bare plugin: a real token from the
+ * emulator's token endpoint for the client greenlake-proxy uses, so every target sends the
+ * upstream the same bytes (a GreenLake JWT is about 1 KiB; a short stand-in would make
+ * greenlake-proxy's upstream requests, and only its, 1 KiB longer).
+ */
+export async function fixedAuthorization(tokenUrl: string): Promise<string> {
+  const res = await request(tokenUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: DEMO_CLIENT.clientId, client_secret: DEMO_CLIENT.clientSecret }).toString(),
+  });
+  const answer = (await res.body.json()) as { access_token?: unknown };
+  if (res.statusCode !== 200 || typeof answer.access_token !== 'string') throw new Error(`token endpoint ${tokenUrl}: status ${res.statusCode}, no access_token`);
+  return `Bearer ${answer.access_token}`;
+}
 
 /** A child's environment: no test-runner hooks, coverage or proxy overrides leak into it. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -199,11 +215,13 @@ export interface Target {
   readonly readyMs?: number;
   /** The Redis it shares state in: its CPU and commands are measured apart from the proxy's. */
   readonly redis?: RedisServer;
+  /** Headers the load generator sends (direct: the fixed Authorization). */
+  readonly loadHeaders?: Record<string, string>;
   stop(): Promise<void>;
 }
 
-export function directTarget(upstream: Upstream): Target {
-  return { name: 'direct', url: upstream.url, prefix: '', measured: undefined, stop: async () => {} };
+export function directTarget(upstream: Upstream, authorization: string): Target {
+  return { name: 'direct', url: upstream.url, prefix: '', measured: undefined, loadHeaders: { authorization }, stop: async () => {} };
 }
 
 export interface GreenlakeOptions {
@@ -341,8 +359,8 @@ function probe(url: string): Promise<number> {
   });
 }
 
-export async function startBareProxy(upstreamUrl: string): Promise<Target> {
-  const { child, first } = await forkChild<{ port: number }>('bare-proxy.ts', [upstreamUrl, PREFIX], 'bare @fastify/http-proxy');
+export async function startBareProxy(upstreamUrl: string, authorization: string): Promise<Target> {
+  const { child, first } = await forkChild<{ port: number }>('bare-proxy.ts', [upstreamUrl, PREFIX, authorization], 'bare @fastify/http-proxy');
   return {
     name: 'bare @fastify/http-proxy',
     url: `http://127.0.0.1:${first.port}`,
@@ -406,7 +424,7 @@ function nginxVersionText(binary: string): string {
   return text.replace(/^nginx version:\s*/, '');
 }
 
-export async function startNginx(binary: string, upstreamUrl: string, tmpDir: string): Promise<Target & { version: string }> {
+export async function startNginx(binary: string, upstreamUrl: string, tmpDir: string, authorization: string): Promise<Target & { version: string }> {
   const dir = join(tmpDir, 'nginx');
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const port = await freePort();
@@ -443,7 +461,7 @@ http {
       proxy_pass http://bench_upstream/;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
-      proxy_set_header Authorization "${FIXED_TOKEN}";
+      proxy_set_header Authorization "${authorization}";
     }
   }
 }
@@ -627,7 +645,7 @@ export async function measureLoad(
     connections: settings.connections,
     durationSec: settings.durationSec,
     ...(settings.overallRate !== undefined && { overallRate: settings.overallRate }),
-    ...(target.prefix === '' && { headers: { authorization: FIXED_TOKEN } }),
+    ...(target.loadHeaders !== undefined && { headers: target.loadHeaders }),
   };
   const retries = settings.retries ?? 0;
   let attempt = 0;

@@ -12,6 +12,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import {
   coldTokenBurst,
   directTarget,
+  fixedAuthorization,
   findNginx,
   findRedisServer,
   installNginx,
@@ -260,13 +261,15 @@ async function main(): Promise<void> {
     const up = upstream;
     const emu = emulator;
     const lg = loadgen;
+    // direct, nginx and the bare plugin send this token as a fixed header: the same bytes greenlake-proxy sends.
+    const authorization = await fixedAuthorization(emu.tokenUrl);
     const glpOptions = { upstreamUrl: up.url, tokenUrl: emu.tokenUrl, tmpDir, proxyRoot: options.proxyRoot, nodeArgs: options.nodeArgs };
     const profiled = (tag: string) => (options.cpuProfDir !== undefined ? { cpuProfDir: options.cpuProfDir, profileTag: tag } : {});
     const rds = redis;
     const withRedis = (start: (r: RedisServer) => Promise<Target>) => (rds === undefined ? undefined : () => start(rds));
 
     const starters: Record<TargetKey, (() => Promise<Target & { version?: string }>) | undefined> = {
-      direct: async () => directTarget(up),
+      direct: async () => directTarget(up, authorization),
       glp: () => startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', ...profiled('warn') }),
       'glp-info': () => startGreenlakeProxy({ ...glpOptions, logLevel: 'info', ...profiled('info') }),
       'glp-redis': withRedis((r) => startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', redis: r, ...profiled('redis') })),
@@ -274,8 +277,8 @@ async function main(): Promise<void> {
       'glp-redis-limit': withRedis((r) =>
         startGreenlakeProxy({ ...glpOptions, logLevel: 'warn', redis: r, redisKeyPrefix: 'bench-limit:', rateLimit: NEVER_REACHED_LIMIT, ...profiled('redis-limit') }),
       ),
-      bare: () => startBareProxy(up.url),
-      nginx: nginxBinary === undefined ? undefined : () => startNginx(nginxBinary as string, up.url, tmpDir),
+      bare: () => startBareProxy(up.url, authorization),
+      nginx: nginxBinary === undefined ? undefined : () => startNginx(nginxBinary as string, up.url, tmpDir, authorization),
     };
 
     // Throughput, then fixed-rate latency: every target runs at once (idle while another is

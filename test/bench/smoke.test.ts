@@ -9,6 +9,7 @@ import type { Tap } from '../helpers/index.ts';
 import {
   coldTokenBurst,
   directTarget,
+  fixedAuthorization,
   findRedisServer,
   LoadGenerator,
   makeTempDir,
@@ -46,7 +47,7 @@ t.test('the bench harness measures greenlake-proxy against direct access', async
   t.equal(burst.ok, 100, 'every cold concurrent request is answered 200');
   t.equal(burst.tokenRequests, 1, 'one token request for 100 cold concurrent requests');
 
-  const direct = await measureLoad(loadgen, directTarget(upstream), upstream, { connections: 2, durationSec: 0.5, warmupSec: 0 });
+  const direct = await measureLoad(loadgen, directTarget(upstream, await fixedAuthorization(emulator.tokenUrl)), upstream, { connections: 2, durationSec: 0.5, warmupSec: 0 });
   t.ok(direct.load.rps > 0, 'direct: requests per second');
   t.equal(direct.proxyCpuSec, undefined, 'direct: no proxy to measure');
 

@@ -1,20 +1,20 @@
 /**
  * A bare @fastify/http-proxy with default options and a fixed Authorization header:
  * no token logic, no logging, no checks. Shows what greenlake-proxy's features cost.
- * argv: <upstream origin> <prefix>. Reports `{ port }` over IPC once listening.
+ * argv: <upstream origin> <prefix> <Authorization value>. Reports `{ port }` over IPC once listening.
  */
 import proxy from '@fastify/http-proxy';
 import Fastify from 'fastify';
 
-const [upstream, prefix = '/bench'] = process.argv.slice(2);
-if (upstream === undefined) throw new Error('usage: bare-proxy.ts <upstream> [prefix]');
+const [upstream, prefix, authorization] = process.argv.slice(2);
+if (upstream === undefined || prefix === undefined || authorization === undefined) throw new Error('usage: bare-proxy.ts <upstream> <prefix> <authorization>');
 
 const app = Fastify();
 await app.register(proxy, {
   upstream,
   prefix,
   replyOptions: {
-    rewriteRequestHeaders: (_request, headers) => ({ ...headers, authorization: 'Bearer bench-fixed-token' }),
+    rewriteRequestHeaders: (_request, headers) => ({ ...headers, authorization }),
   },
 });
 app.get('/-/readyz', async () => ({ status: 'ready' }));
