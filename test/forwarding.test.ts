@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import t from 'tap';
-import { get as httpGet } from 'node:http';
-import { call, client, configFor, emulator, eventually, freePort, proxy } from './helpers/index.ts';
+import { get as httpGet, request as httpRequest } from 'node:http';
+import { createServer } from 'node:net';
+import { call, client, configFor, delay, emulator, eventually, freePort, proxy, type Tap } from './helpers/index.ts';
 
 t.test('every route reaches its upstream with a bearer token, and the answer comes back', async (t) => {
   const emu = await emulator(t);
@@ -300,4 +301,75 @@ t.test('a caller that hangs up mid-answer is routine: logged at info, no warning
   t.notOk(gw.logs.some((line) => line.includes('"level":"warn"') || line.includes('"level":"error"')), 'nothing at warn or above');
   const next = await call(client(t), `${gw.url}/dscc/us1/api/v1/volumes`);
   t.equal(next.status, 200, 'the next request is served');
+});
+
+/** An HTTP upstream that reads `readBytes` of a request, then drops the connection without answering. */
+async function upstreamThatHangsUpAfter(t: Tap, readBytes: number): Promise<{ url: string; received: () => number }> {
+  let received = 0;
+  const server = createServer((socket) => {
+    socket.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received >= readBytes) socket.destroy();
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, received: () => received };
+}
+
+/** PUT of `total` bytes with Content-Length; `stopAfter`: the caller destroys its connection after sending that many. */
+function upload(url: string, total: number, stopAfter = total): Promise<{ status: number; body: string } | { hungUp: true }> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, { method: 'PUT', agent: false, headers: { 'content-type': 'application/octet-stream', 'content-length': total } }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ hungUp: true }));
+    });
+    req.on('error', () => resolve({ hungUp: true }));
+    const chunk = Buffer.alloc(64 * 1024, 'u');
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        if (sent >= stopAfter) {
+          req.destroy();
+          resolve({ hungUp: true });
+          return;
+        }
+        const piece = chunk.subarray(0, Math.min(chunk.length, total - sent));
+        sent += piece.length;
+        if (!req.write(piece)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+t.test('an upstream that drops a streamed upload: the caller gets a 502 in GreenLake shape, never a 200', async (t) => {
+  const emu = await emulator(t);
+  const upstream = await upstreamThatHangsUpAfter(t, 512 * 1024);
+  const gw = await proxy(t, configFor(emu, { routes: [{ prefix: '/drop', upstream: upstream.url }, { prefix: '/dscc/us1', upstream: emu.url }] }));
+  const got = await upload(`${gw.url}/drop/upload`, 8 * 1024 * 1024);
+  t.ok(upstream.received() >= 512 * 1024, 'the upload had started upstream');
+  t.equal('status' in got ? got.status : 'hung up', 502, 'the caller gets an answer: 502');
+  t.match('body' in got ? JSON.parse(got.body) : {}, { httpStatusCode: 502, errorCode: 'GREENLAKE_PROXY_UPSTREAM_UNREACHABLE' }, 'in GreenLake shape');
+  const next = await call(client(t), `${gw.url}/dscc/us1/api/v1/volumes`);
+  t.equal(next.status, 200, 'the proxy serves on');
+});
+
+t.test('a caller that hangs up mid-upload: the upstream request is abandoned, nothing above warn, the proxy serves on', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, configFor(emu));
+  const got = await upload(`${gw.url}/dscc/us1/upload`, 64 * 1024 * 1024, 4 * 1024 * 1024);
+  t.same(got, { hungUp: true });
+  await delay(200);
+  t.notOk(
+    emu.apiRequests.some((r) => r.bodyBytes === 64 * 1024 * 1024),
+    'the upstream never received a whole body',
+  );
+  t.notOk(gw.logs.some((line) => line.includes('"level":"error"') || line.includes('"level":"fatal"')), 'nothing at error or above');
+  const next = await call(client(t), `${gw.url}/dscc/us1/api/v1/volumes`);
+  t.equal(next.status, 200, 'the proxy serves on');
 });
