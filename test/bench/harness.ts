@@ -99,12 +99,12 @@ function onePid(child: ChildProcess, label: string): Measured {
 }
 
 /** Forks one of our own node children and waits for its first IPC message. */
-async function forkChild<T>(script: string, args: string[], label: string, timeoutMs = 15_000): Promise<{ child: ChildProcess; first: T }> {
+async function forkChild<T>(script: string, args: string[], label: string, env: Record<string, string> = {}, timeoutMs = 15_000): Promise<{ child: ChildProcess; first: T }> {
   const child = track(
     fork(join(CHILDREN, script), args, {
       execPath: process.execPath,
       execArgv: [],
-      env: childEnv(),
+      env: childEnv(env),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     }),
   );
@@ -360,7 +360,10 @@ function probe(url: string): Promise<number> {
 }
 
 export async function startBareProxy(upstreamUrl: string, authorization: string): Promise<Target> {
-  const { child, first } = await forkChild<{ port: number }>('bare-proxy.ts', [upstreamUrl, PREFIX, authorization], 'bare @fastify/http-proxy');
+  const { child, first } = await forkChild<{ port: number }>('bare-proxy.ts', [upstreamUrl, PREFIX], 'bare @fastify/http-proxy', {
+    // In the environment, not argv: a token on a command line is visible to every user of the machine.
+    BENCH_AUTHORIZATION: authorization,
+  });
   return {
     name: 'bare @fastify/http-proxy',
     url: `http://127.0.0.1:${first.port}`,

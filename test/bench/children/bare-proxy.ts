@@ -1,13 +1,17 @@
 /**
  * A bare @fastify/http-proxy with default options and a fixed Authorization header:
  * no token logic, no logging, no checks. Shows what greenlake-proxy's features cost.
- * argv: <upstream origin> <prefix> <Authorization value>. Reports `{ port }` over IPC once listening.
+ * argv: <upstream origin> <prefix>; env BENCH_AUTHORIZATION: the Authorization value. Reports
+ * `{ port }` over IPC once listening.
  */
 import proxy from '@fastify/http-proxy';
 import Fastify from 'fastify';
 
-const [upstream, prefix, authorization] = process.argv.slice(2);
-if (upstream === undefined || prefix === undefined || authorization === undefined) throw new Error('usage: bare-proxy.ts <upstream> <prefix> <authorization>');
+const [upstream, prefix] = process.argv.slice(2);
+const authorization = process.env.BENCH_AUTHORIZATION;
+if (upstream === undefined || prefix === undefined || authorization === undefined) {
+  throw new Error('usage: BENCH_AUTHORIZATION=<value> bare-proxy.ts <upstream> <prefix>');
+}
 
 const app = Fastify();
 await app.register(proxy, {
