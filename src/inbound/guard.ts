@@ -31,7 +31,13 @@ export interface InboundOptions {
 
 /** Everything that decides whether a caller may use the proxy, for the listeners of one gateway. */
 export interface Inbound {
-  /** Adds this listener's onRequest hooks; features not configured add nothing. */
+  /**
+   * The cheap header checks (Host, browser origin, required header), for the listener's own
+   * onRequest hook to call: a second onRequest hook cost 1.2 % of a proxied request's
+   * instructions (callgrind), for Fastify's hook machinery alone.
+   */
+  screen(request: FastifyRequest): InboundError | undefined;
+  /** Adds this listener's authentication and rate-limit hook, when either is configured. */
   register(app: FastifyInstance): Promise<void>;
   /** Before forwarding: throws InboundError when the principal may not use this method, route or client. */
   authorize(request: FastifyRequest, route: string, client: string): void;
@@ -48,9 +54,11 @@ export function createInbound(options: InboundOptions): Inbound {
   // Made with the first listener's app and shared by all, so a key has one budget whichever port it uses.
   let shared: Promise<Admission | undefined> | undefined;
   return {
+    screen(request) {
+      return firstRefusal(request, checks);
+    },
     async register(app) {
       app.decorateRequest('principal', undefined);
-      app.addHook('onRequest', (request, _reply, done) => done(firstRefusal(request, checks)));
       const admission = await (shared ??= admissionFor(app, options, checks.openRoutes));
       if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },

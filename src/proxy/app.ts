@@ -105,7 +105,8 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
     reply.raw.once('close', () => finishRequest(request, reply, observer));
     // Node parses `GET /x\r\nName: value` as HTTP/0.9 with headers: a request line cut short, never a real client.
     if (request.raw.httpVersionMajor !== 1) done(new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'only HTTP/1.0 and HTTP/1.1 are served'));
-    else done();
+    // Host, origin and required-header checks run here, not in a hook of their own (see Inbound.screen).
+    else done(options.inbound.screen(request));
   });
   await options.inbound.register(app);
 
