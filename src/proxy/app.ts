@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type ServerOptions } from 'node:http';
+import { STATUS_CODES, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
@@ -69,6 +69,9 @@ export interface ListenerSettings {
 }
 
 const ADMIN_PREFIX = '/-/';
+/** The Fastify request a raw response belongs to, for the one 'close' listener of an app. */
+const REQUEST_OF = Symbol('greenlake-proxy.request');
+type TrackedResponse = ServerResponse & { [REQUEST_OF]?: FastifyRequest };
 const LOGS_INFO = new Set(['trace', 'debug', 'info']);
 const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
 
@@ -96,13 +99,19 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
   const observer = options.observer;
+  const onResponseClose = function (this: TrackedResponse): void {
+    const request = this[REQUEST_OF];
+    if (request !== undefined) finishRequest(request, this, observer);
+  };
   app.decorateRequest('proxy', null as unknown as ProxyRequestInfo);
   app.addHook('onRequest', (request, reply, done) => {
     request.proxy = { startedAt: performance.now(), route: undefined, client: undefined, upstreamStatus: undefined, replayed: false, heldMs: 0, retriedAfter429: false };
     reply.header('x-request-id', request.id);
     observer?.requestStarted();
     // 'close' comes for every request, answered or abandoned; onResponse misses the abandoned ones.
-    reply.raw.once('close', () => finishRequest(request, reply, observer));
+    // One listener function per app, not a closure per request: the request rides on the response.
+    (reply.raw as TrackedResponse)[REQUEST_OF] = request;
+    reply.raw.on('close', onResponseClose);
     // Node parses `GET /x\r\nName: value` as HTTP/0.9 with headers: a request line cut short, never a real client.
     if (request.raw.httpVersionMajor !== 1) done(new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'only HTTP/1.0 and HTTP/1.1 are served'));
     // Host, origin and required-header checks run here, not in a hook of their own (see Inbound.screen).
@@ -213,8 +222,7 @@ function describeCause(cause: unknown): string | undefined {
 }
 
 /** The audit line and the metrics of one request, answered (status sent) or abandoned (499). */
-function finishRequest(request: FastifyRequest, reply: FastifyReply, observer: RequestObserver | undefined): void {
-  const res = reply.raw;
+function finishRequest(request: FastifyRequest, res: ServerResponse, observer: RequestObserver | undefined): void {
   const status = res.headersSent ? res.statusCode : 499;
   const { route, client, upstreamStatus, replayed, heldMs, retriedAfter429, startedAt } = request.proxy;
   observer?.requestFinished({ route, client, method: request.method, status });
