@@ -25,7 +25,7 @@ const LINUX_ONLY = { skip: process.platform !== 'linux' && 'reads /proc' };
 
 t.test('256 MiB downloaded through a fresh proxy grow it by less than 40 MiB', LINUX_ONLY, async (t) => {
   const { serve, http } = await freshProxy(t);
-  const down = await sampleRss(t, serve.child.pid!, async () => {
+  const down = await sampleRss(serve.child.pid!, async () => {
     const res = await http.request({ origin: serve.url, path: `/dscc/us1/download?bytes=${STREAMED}`, method: 'GET' });
     const hash = createHash('sha256');
     let bytes = 0;
@@ -42,7 +42,7 @@ t.test('256 MiB downloaded through a fresh proxy grow it by less than 40 MiB', L
 t.test('256 MiB uploaded through a fresh proxy grow it by less than 40 MiB', LINUX_ONLY, async (t) => {
   const { serve, http } = await freshProxy(t);
   const sent = createHash('sha256');
-  const up = await sampleRss(t, serve.child.pid!, async () => {
+  const up = await sampleRss(serve.child.pid!, async () => {
     const res = await http.request({
       origin: serve.url,
       path: '/dscc/us1/upload',
@@ -70,12 +70,11 @@ async function freshProxy(t: Tap): Promise<{ serve: ServeProcess; http: Agent }>
 }
 
 /** Runs `transfer` while sampling the process's VmRSS every 10 ms; growth is the peak over the resting figure just before. */
-async function sampleRss<T>(t: Tap, pid: number, transfer: () => Promise<T>): Promise<{ result: T; growth: number }> {
+async function sampleRss<T>(pid: number, transfer: () => Promise<T>): Promise<{ result: T; growth: number }> {
   await delay(200);
   const resting = rssOf(pid);
   let peak = resting;
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(pid))), 10);
-  t.teardown(() => clearInterval(sampler));
   try {
     const result = await transfer();
     peak = Math.max(peak, rssOf(pid));

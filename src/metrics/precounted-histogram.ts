@@ -15,8 +15,8 @@ interface ExportedValue {
 
 /**
  * A histogram with one label, for the request path. prom-client's Histogram hashes and
- * validates a labels object on every observe(): with the other per-request metric calls that
- * was about 4 % of the proxy's throughput (ablation, 3 alternating runs). Here an observation is
+ * validates a labels object on every observe(): 0.8 µs of the 49.7 µs of CPU a proxied request
+ * took (A/B, 6 alternating runs). Here an observation is
  * a Map lookup and a bucket scan over plain numbers; prom-client's export shape is built only
  * when the registry is scraped, through the `get()` every prom-client metric has, so the text
  * is the same as prom-client's own histogram writes.

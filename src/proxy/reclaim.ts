@@ -12,7 +12,7 @@ import { runInNewContext } from 'node:vm';
  * mark-compact about every 100 ms. A scavenge every RECLAIM_EVERY_BYTES relayed frees the
  * same buffers in about 0.3 ms each and keeps the stream within a few of them.
  */
-export const RECLAIM_EVERY_BYTES = 8 * 1024 * 1024;
+const RECLAIM_EVERY_BYTES = 8 * 1024 * 1024;
 
 type Collect = () => void;
 
