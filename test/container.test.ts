@@ -312,11 +312,20 @@ t.test('the Dockerfile: exec forms, a non-root user, Node 24, a port that matche
   t.ok(stages.length >= 1, 'has a FROM');
   const entrypoint = execForm(last(finalStage, 'ENTRYPOINT')?.args ?? '', 'ENTRYPOINT');
   const cmd = execForm(last(finalStage, 'CMD')?.args ?? '', 'CMD');
-  t.same(entrypoint, ['node', 'src/cli/main.js'], 'ENTRYPOINT runs the command line directly with node (PID 1 gets the stop signal)');
+  t.equal(entrypoint[0], 'node', 'ENTRYPOINT runs the command line directly with node (PID 1 gets the stop signal)');
+  t.equal(entrypoint.at(-1), 'src/cli/main.js');
   t.same(cmd, ['serve']);
   const env = envOf(finalStage);
   t.equal(env.NODE_ENV, 'production');
-  t.match(env.NODE_OPTIONS, /^--max-semi-space-size=16$/, "the image caps V8's young generation as `npm start` does");
+  // The same V8 flags wherever the proxy starts: the bin's #! line, `npm start`, the image (NODE_OPTIONS plus ENTRYPOINT).
+  const shebang = (await readFile(path.join(ROOT, 'src/cli/main.js'), 'utf8')).split('\n', 1)[0]!;
+  const binFlags = /^#!\/usr\/bin\/env -S node (.*)$/.exec(shebang)?.[1]?.split(' ').sort() ?? [];
+  const startScript = (JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['start'] ?? '';
+  const startFlags = startScript.split(' ').filter((w) => w.startsWith('--')).sort();
+  const imageFlags = [...(env.NODE_OPTIONS ?? '').split(' '), ...entrypoint.slice(1, -1)].filter(Boolean).sort();
+  t.ok(binFlags.includes('--max-semi-space-size=16') && binFlags.includes('--no-memory-reducer'), `the bin's flags: ${binFlags.join(' ')}`);
+  t.same(startFlags, binFlags, '`npm start` passes the same flags as the bin');
+  t.same(imageFlags, binFlags, 'the image passes the same flags as the bin');
   const exposed = (last(finalStage, 'EXPOSE')?.args ?? '').split(/\s+/).map((p) => Number(p.split('/')[0]));
   t.ok(exposed.includes(Number(env.GREENLAKE_PROXY_PORT)), `EXPOSE ${exposed.join(' ')} includes GREENLAKE_PROXY_PORT (${env.GREENLAKE_PROXY_PORT})`);
   t.equal(last(finalStage, 'STOPSIGNAL')?.args, 'SIGTERM', 'SIGTERM: the signal serve drains on');
@@ -530,6 +539,7 @@ interface K8sObject {
 
 interface K8sContainer {
   name: string;
+  command?: string[];
   args?: string[];
   env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
   ports?: Array<{ name?: string; containerPort: number }>;
@@ -588,6 +598,11 @@ for (const file of manifests) {
 
       for (const { w, pod, c, volume } of users) {
         const where = `${w.kind} ${w.metadata.name}, container ${c.name}`;
+        // A command of its own replaces the image's ENTRYPOINT: it must still run the proxy's command line with node.
+        if (c.command !== undefined) {
+          t.equal(c.command[0], 'node', `${where}: command runs node`);
+          t.equal(c.command.at(-1), 'src/cli/main.js', `${where}: command runs the image's src/cli/main.js`);
+        }
         // The file named by --config is the ConfigMap key, under the mount.
         const args = c.args ?? [];
         const configArg = args[args.indexOf('--config') + 1] ?? '';

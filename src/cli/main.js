@@ -1,7 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=16
+#!/usr/bin/env -S node --max-semi-space-size=16 --no-memory-reducer
 // --max-semi-space-size=16: V8's young generation capped at 16 MiB per semi-space instead of 32,
-// about 60 MiB less peak memory under load at no measurable throughput cost (README,
-// Performance). `npm start` and the container image set the same.
+// about 60 MiB less peak memory under load at no measurable throughput cost.
+// --no-memory-reducer: when a busy spell goes quiet, V8's memory reducer collects to shrink
+// the heap, and the optimised request path is thrown away (--trace-deopt: wrong maps, missing
+// type feedback). What V8 builds again ran 15-20 % more CPU per request, for the rest of the
+// process's life. The price: RSS stays at its busy level while idle (README, Performance).
+// `npm start` and the container image set the same; the sidecar manifest keeps the reducer.
 // Plain JavaScript on purpose: the entry point is the one file Node must load before the
 // compile cache is on, and a .ts file there would start Node's TypeScript stripper (about
 // 25 MiB of memory) even when every other file is served from the cache.
