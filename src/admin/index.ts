@@ -22,7 +22,7 @@ export interface StatusReport {
   readonly clients: readonly ClientView[];
   readonly tokens: readonly TokenStatus[];
   readonly requests: readonly RouteRequestStats[];
-  /** GreenLake rate-limit budgets per API client (src/budget); absent where no server keeps any. */
+  /** GreenLake rate-limit budgets per client (or tenant) and API (src/budget); absent where no server keeps any. */
   readonly rateLimits?: BudgetStatus;
 }
 

@@ -11,6 +11,12 @@ export type UpstreamHeaders = Readonly<Record<string, HeaderValue>>;
 const EPOCH_SECONDS_FROM = 1e9;
 /** Above this, an epoch timestamp in milliseconds. */
 const EPOCH_MILLISECONDS_FROM = 1e12;
+/**
+ * The furthest ahead any time read from an upstream may lie (Retry-After, resets, epoch resets).
+ * A garbled or hostile value (`Retry-After: 99999999999`, a reset years ahead) must neither overflow
+ * a timer (Node's limit is 2^31-1 ms, about 24.8 days) nor make a Date that cannot be printed.
+ */
+export const MAX_AHEAD_MS = 60 * 60 * 1000;
 /** `100`, `100, 100;w=60` (draft-03 lists the policy after the number), ` 7 `. */
 const LEADING_NUMBER = /^\s*(\d+(?:\.\d+)?)/;
 
@@ -58,20 +64,25 @@ export function parseReset(text: string | undefined, now: number): number | unde
   const match = LEADING_NUMBER.exec(text);
   if (match === null) return undefined;
   const value = Number(match[1]);
-  if (value > EPOCH_MILLISECONDS_FROM) return value;
-  if (value > EPOCH_SECONDS_FROM) return value * 1000;
-  return now + value * 1000;
+  if (value > EPOCH_MILLISECONDS_FROM) return notBeyond(value, now);
+  if (value > EPOCH_SECONDS_FROM) return notBeyond(value * 1000, now);
+  return notBeyond(now + value * 1000, now);
 }
 
 /** `Retry-After: 7` or `Retry-After: Wed, 21 Oct 2015 07:28:00 GMT`. */
 export function parseRetryAfter(text: string | undefined, now: number): number | undefined {
   if (text === undefined) return undefined;
   const trimmed = text.trim();
-  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return now + Number(trimmed) * 1000;
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return notBeyond(now + Number(trimmed) * 1000, now);
   // Only a date with letters in it: Date.parse would read "12abc" or "-5" as something.
   if (!/[A-Za-z]/.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : date;
+  return Number.isNaN(date) ? undefined : notBeyond(date, now);
+}
+
+/** At most MAX_AHEAD_MS from now; 400 digits of seconds are Infinity, which is clamped too. */
+function notBeyond(at: number, now: number): number {
+  return at > now + MAX_AHEAD_MS ? now + MAX_AHEAD_MS : at;
 }
 
 function first(value: HeaderValue): string | undefined {

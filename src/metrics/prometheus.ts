@@ -1,8 +1,16 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BudgetKey, BudgetObserver } from '../budget/index.ts';
 import type { RequestObserver, RequestOutcome } from '../proxy/index.ts';
 import type { TokenFetchOutcome, TokenObserver, TokenStatus } from '../tokens/index.ts';
 import { PrecountedHistogram } from './precounted-histogram.ts';
 import { RequestStats, type RouteRequestStats } from './request-stats.ts';
+
+/** Distinct `api` label values (method and generalised path) on the rate-limit counters; later ones are "other". */
+export const MAX_API_LABELS = 50;
+/** A generalised path can still be long: label values are cut to this. */
+const API_LABEL_CHARS = 120;
+
+type BudgetLabel = 'client' | 'tenant' | 'api';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
@@ -10,7 +18,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  * Prometheus metrics. Label values are bounded: route names and client names from the
  * configuration, method classes, status codes; never raw paths.
  */
-export class ProxyMetrics implements TokenObserver, RequestObserver {
+export class ProxyMetrics implements TokenObserver, RequestObserver, BudgetObserver {
   readonly registry = new Registry();
   readonly #recent = new RequestStats();
   readonly #requests: Counter<'route' | 'method_class' | 'status'>;
@@ -18,9 +26,11 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
   readonly #tokenFetches: Counter<'client' | 'region' | 'tenant' | 'outcome'>;
   readonly #tokenEndpointLatency: Histogram<'client'>;
   readonly #upstream429: Counter<'client'>;
-  readonly #rateLimitHeld: Counter<'client'>;
-  readonly #rateLimitRefused: Counter<'client'>;
-  readonly #rateLimitRetried: Counter<'client'>;
+  readonly #rateLimitHeld: Counter<BudgetLabel>;
+  readonly #rateLimitRefused: Counter<BudgetLabel>;
+  readonly #rateLimitRetried: Counter<BudgetLabel>;
+  /** The `api` label values given out so far: at most MAX_API_LABELS. */
+  readonly #apiLabels = new Set<string>();
   readonly #inflight: Gauge;
   /**
    * The hot per-request counts as plain numbers: prom-client hashes and validates a labels
@@ -77,20 +87,20 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
     });
     this.#rateLimitHeld = new Counter({
       name: 'greenlake_proxy_rate_limit_held_total',
-      help: "Requests held because their client's GreenLake rate-limit budget was used up, by client.",
-      labelNames: ['client'],
+      help: 'Requests held because the GreenLake rate-limit budget of their API was used up, by client, tenant (MSP mode) and api (method and generalised path; "other" past the first 50).',
+      labelNames: ['client', 'tenant', 'api'],
       registers,
     });
     this.#rateLimitRefused = new Counter({
       name: 'greenlake_proxy_rate_limit_refused_total',
-      help: "Requests answered 429 by the proxy without calling GreenLake: the client's budget reopened later than rateLimits.maxWaitMs, by client.",
-      labelNames: ['client'],
+      help: 'Requests answered 429 by the proxy without calling GreenLake: the budget of their API reopened later than rateLimits.maxWaitMs, by client, tenant and api.',
+      labelNames: ['client', 'tenant', 'api'],
       registers,
     });
     this.#rateLimitRetried = new Counter({
       name: 'greenlake_proxy_rate_limit_retried_total',
-      help: 'Idempotent requests sent once more after an upstream 429 instead of passing it on, by client.',
-      labelNames: ['client'],
+      help: 'Idempotent requests sent once more after an upstream 429 instead of passing it on, by client, tenant and api.',
+      labelNames: ['client', 'tenant', 'api'],
       registers,
     });
     const inflightNow = (): number => this.#inflightNow;
@@ -162,16 +172,27 @@ export class ProxyMetrics implements TokenObserver, RequestObserver {
     if (status === 429) this.#upstream429.inc({ client });
   }
 
-  rateLimitHeld(client: string): void {
-    this.#rateLimitHeld.inc({ client });
+  rateLimitHeld(key: BudgetKey): void {
+    this.#rateLimitHeld.inc(this.#budgetLabels(key));
   }
 
-  rateLimitRefused(client: string): void {
-    this.#rateLimitRefused.inc({ client });
+  rateLimitRefused(key: BudgetKey): void {
+    this.#rateLimitRefused.inc(this.#budgetLabels(key));
   }
 
-  rateLimitRetried(client: string): void {
-    this.#rateLimitRetried.inc({ client });
+  rateLimitRetried(key: BudgetKey): void {
+    this.#rateLimitRetried.inc(this.#budgetLabels(key));
+  }
+
+  /** Bounded: client and tenant come from the configuration, api is capped at MAX_API_LABELS values. */
+  #budgetLabels(key: BudgetKey): Partial<Record<BudgetLabel, string>> {
+    let api = `${key.method} ${key.path}`;
+    if (api.length > API_LABEL_CHARS) api = `${api.slice(0, API_LABEL_CHARS)}...`;
+    if (!this.#apiLabels.has(api)) {
+      if (this.#apiLabels.size >= MAX_API_LABELS) api = 'other';
+      else this.#apiLabels.add(api);
+    }
+    return { client: key.client, api, ...(key.tenant !== undefined && { tenant: key.tenant }) };
   }
 
   tokenFetched(client: string, region: string, outcome: TokenFetchOutcome, seconds: number, tenant?: string): void {

@@ -28,7 +28,7 @@ export interface ProxyRequestInfo {
   tenant?: string | undefined;
   upstreamStatus: number | undefined;
   replayed: boolean;
-  /** Time spent waiting for the client's rate-limit budget, in all. */
+  /** Time spent waiting for the rate-limit budget of the request's API, in all. */
   heldMs: number;
   /** Sent again after an upstream 429. */
   retriedAfter429: boolean;
@@ -52,7 +52,7 @@ export interface ProxyAppOptions {
   readonly listener: ListenerSettings;
   /** Told about every request and upstream answer (metrics); optional. */
   readonly observer?: RequestObserver | undefined;
-  /** GreenLake's per-client rate limits, shared by all listeners; undefined: pass 429s through, hold nothing. */
+  /** GreenLake's per-API rate limits, shared by all listeners; undefined: pass 429s through, hold nothing. */
   readonly budget?: RateBudgets | undefined;
 }
 

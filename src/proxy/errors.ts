@@ -1,3 +1,4 @@
+import type { BudgetRefusal } from '../budget/index.ts';
 import { isCertificateError } from '../net/index.ts';
 import { InboundError, type InboundErrorCode } from '../inbound/index.ts';
 import { TokenError, type TokenErrorCode } from '../tokens/index.ts';
@@ -21,7 +22,7 @@ const STATUS_BY_CODE = {
   GREENLAKE_PROXY_REQUEST_TIMEOUT: 408,
   GREENLAKE_PROXY_HEADER_REQUIRED: 412,
   GREENLAKE_PROXY_RATE_LIMITED: 429,
-  /** The API client's GreenLake budget is used up for longer than rateLimits.maxWaitMs (src/budget). */
+  /** The GreenLake budget of an API (for this client or tenant) is used up for longer than rateLimits.maxWaitMs (src/budget). */
   GREENLAKE_PROXY_UPSTREAM_RATE_LIMITED: 429,
   GREENLAKE_PROXY_HEADERS_TOO_LARGE: 431,
   GREENLAKE_PROXY_UPSTREAM_UNREACHABLE: 502,
@@ -74,6 +75,29 @@ export function errorBody(err: ProxyError, requestId: string): GreenLakeErrorBod
     debugId: requestId,
     ...(err.details.length > 0 && { errorDetails: err.details }),
   };
+}
+
+/** The budget's refusal as the proxy's own 429 (forward.ts adds Retry-After). */
+export function fromBudgetRefusal(refusal: BudgetRefusal): ProxyError {
+  const { key, resetAt, retryAfterSeconds: seconds, maxWaitMs } = refusal;
+  const tenant = key.tenant === undefined ? '' : ` in tenant ${JSON.stringify(key.tenant)}`;
+  return new ProxyError(
+    'GREENLAKE_PROXY_UPSTREAM_RATE_LIMITED',
+    `the GreenLake rate limit of API client ${JSON.stringify(key.client)}${tenant} for ${key.method} ${key.path} is used up until ${resetAt} (in ${seconds} s), ` +
+      `longer than requests may wait (rateLimits.maxWaitMs ${maxWaitMs}): not sent upstream; retry after ${seconds} s`,
+    {
+      details: [
+        {
+          type: 'rate_limit',
+          client: key.client,
+          ...(key.tenant !== undefined && { tenant: key.tenant }),
+          api: `${key.method} ${key.path}`,
+          resetAt,
+          retryAfterSeconds: seconds,
+        },
+      ],
+    },
+  );
 }
 
 export function fromTokenError(err: TokenError): ProxyError {

@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import type { RateBudgets } from '../budget/index.ts';
-import { errorBody, fromUpstreamError, type ProxyError } from './errors.ts';
+import type { BudgetKey, RateBudgets } from '../budget/index.ts';
+import { errorBody, fromBudgetRefusal, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
 import { bodyLength, readRequestBody, type RequestBody } from './request-body.ts';
@@ -16,7 +16,7 @@ export const MAX_REPLAY_BYTES = 1024 * 1024;
 export interface ForwardContext {
   readonly dispatcher: Dispatcher;
   readonly observer: RequestObserver | undefined;
-  /** Per-client rate-limit budgets; undefined: none kept (upstream 429s simply pass through). */
+  /** Per-API rate-limit budgets; undefined: none kept (upstream 429s simply pass through). */
   readonly budget?: RateBudgets | undefined;
 }
 
@@ -35,20 +35,21 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   // The route's token, or the tenant's the caller picked (tenant.ts).
   const { keeper } = match;
   const budget = ctx.budget;
-  // Hot path: one Map lookup; only a client whose budget is used up has an entry.
-  if (budget?.blockedUntil(match.route.config.client) !== undefined && !(await waitForBudget(budget, match, request, reply))) return;
+  // Hot path: the key (a scan of the path) and one Map lookup; only a used-up budget has an entry.
+  const api = budget?.keyFor(keeper, request.method, match.route.upstreamOrigin, match.upstreamPath);
+  if (api !== undefined && budget?.blockedUntil(api) !== undefined && !(await waitForBudget(budget, api, request, reply))) return;
   const cached = keeper.current();
   const pendingBody = readRequestBody(request.raw, MAX_REPLAY_BYTES);
   const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
   const token = cached ?? (await keeper.get());
   reply.hijack();
   const res = reply.raw;
-  const first = await send(ctx, match, request, res, token, body, { retry429: true });
-  if (first === 'throttled') return retryAfter429(ctx, match, request, res, body);
+  const first = await send(ctx, match, request, res, token, body, { retry429: true, api });
+  if (first === 'throttled') return retryAfter429(ctx, match, request, res, body, api as BudgetKey);
   if (first !== 'refused') return;
   request.proxy.replayed = true;
   const fresh = await tokenForRetry(match, request, res);
-  if (fresh !== undefined) await send(ctx, match, request, res, fresh, body, { lastTry: true });
+  if (fresh !== undefined) await send(ctx, match, request, res, fresh, body, { lastTry: true, api });
 }
 
 /** The token for a second try, after the reply was hijacked: a failure is written as an error. */
@@ -62,32 +63,32 @@ async function tokenForRetry(match: RouteMatch, request: FastifyRequest, res: Se
 }
 
 /**
- * A request whose client's budget is used up waits until it reopens (at most rateLimits.maxWaitMs),
+ * A request whose budget is used up waits until it reopens (at most rateLimits.maxWaitMs),
  * or is refused with 429 and Retry-After without calling the upstream. false: the caller went
  * away while held, and nothing is sent.
  */
-async function waitForBudget(budget: RateBudgets, match: RouteMatch, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-  const outcome = await budget.hold(match.route.config.client, budget.settings.maxWaitMs, reply.raw);
+async function waitForBudget(budget: RateBudgets, api: BudgetKey, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+  const outcome = await budget.hold(api, budget.settings.maxWaitMs, reply.raw);
   request.proxy.heldMs += outcome.heldMs;
   if (outcome.kind === 'go') return true;
   if (outcome.kind === 'refused') {
-    reply.header('retry-after', outcome.retryAfter);
-    throw outcome.error;
+    reply.header('retry-after', String(outcome.refusal.retryAfterSeconds));
+    throw fromBudgetRefusal(outcome.refusal);
   }
   reply.hijack();
   return false;
 }
 
 /** An idempotent request got a 429 (discarded): wait for the budget within what is left of maxWaitMs, then once more. */
-async function retryAfter429(ctx: ForwardContext, match: RouteMatch, request: FastifyRequest, res: ServerResponse, body: RequestBody): Promise<void> {
+async function retryAfter429(ctx: ForwardContext, match: RouteMatch, request: FastifyRequest, res: ServerResponse, body: RequestBody, api: BudgetKey): Promise<void> {
   const budget = ctx.budget as RateBudgets;
-  const outcome = await budget.hold(match.route.config.client, allowanceLeft(budget, request), res);
+  const outcome = await budget.hold(api, allowanceLeft(budget, request), res);
   request.proxy.heldMs += outcome.heldMs;
   if (outcome.kind === 'gone') return;
-  if (outcome.kind === 'refused') return writeError(res, outcome.error, request, { 'retry-after': outcome.retryAfter });
+  if (outcome.kind === 'refused') return writeError(res, fromBudgetRefusal(outcome.refusal), request, { 'retry-after': String(outcome.refusal.retryAfterSeconds) });
   request.proxy.retriedAfter429 = true;
   const token = await tokenForRetry(match, request, res);
-  if (token !== undefined) await send(ctx, match, request, res, token, body, { lastTry: true });
+  if (token !== undefined) await send(ctx, match, request, res, token, body, { lastTry: true, api });
 }
 
 function allowanceLeft(budget: RateBudgets, request: FastifyRequest): number {
@@ -107,7 +108,7 @@ async function send(
   res: ServerResponse,
   token: string,
   body: RequestBody,
-  { lastTry = false, retry429 = false } = {},
+  { lastTry = false, retry429 = false, api }: { lastTry?: boolean; retry429?: boolean; api: BudgetKey | undefined },
 ): Promise<SendResult> {
   const { route } = match;
   const startedAt = performance.now();
@@ -125,9 +126,9 @@ async function send(
       ({ statusCode, headers }) => {
         ctx.observer?.upstreamAnswered(route.name, route.config.client, statusCode, (performance.now() - startedAt) / 1000);
         const budget = ctx.budget;
-        if (budget !== undefined) {
-          budget.observe(route.config.client, statusCode, headers);
-          if (statusCode === 429 && retry429 && budget.mayRetry(route.config.client, request.method, body.replayable, allowanceLeft(budget, request))) {
+        if (budget !== undefined && api !== undefined) {
+          budget.observe(api, statusCode, headers);
+          if (statusCode === 429 && retry429 && budget.mayRetry(api, body.replayable, allowanceLeft(budget, request))) {
             result = 'throttled';
             return null;
           }

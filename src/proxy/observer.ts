@@ -13,10 +13,4 @@ export interface RequestObserver {
   requestStarted(): void;
   requestFinished(outcome: RequestOutcome): void;
   upstreamAnswered(route: string, client: string, status: number, seconds: number): void;
-  /** A request starts waiting for its client's exhausted rate-limit budget (src/budget). */
-  rateLimitHeld?(client: string): void;
-  /** A request is answered 429 by the proxy itself: its client's budget reopens too late. */
-  rateLimitRefused?(client: string): void;
-  /** An idempotent request that got an upstream 429 will be sent once more instead of passing it on. */
-  rateLimitRetried?(client: string): void;
 }

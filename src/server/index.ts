@@ -241,9 +241,9 @@ function buildAdminApp(admin: AdminState, logger: Logger): FastifyInstance {
   return app as unknown as FastifyInstance;
 }
 
-/** Per-client rate-limit budgets for /-/status. */
+/** Per-API rate-limit budgets for /-/status. */
 function budgetStatus(budget: RateBudgets | undefined): BudgetStatus {
-  return budget?.status() ?? { enabled: false, maxWaitMs: null, retryIdempotent: null, clients: [] };
+  return budget?.status() ?? { enabled: false, maxWaitMs: null, retryIdempotent: null, clients: [], apis: [] };
 }
 
 function statusReport(

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { BudgetShare } from '../budget/index.ts';
+import type { BudgetApi, BudgetShare } from '../budget/index.ts';
 import type { RedisStoreConfig } from '../config/index.ts';
 import type { SharedCounter } from '../inbound/index.ts';
 import { StoreUnavailable, type SharedToken, type TokenStore } from '../tokens/shared.ts';
+import { BudgetMessageReader, budgetMessage } from './budget-messages.ts';
 import { Sealer } from './seal.ts';
 
 /** Told when the store is lost and when it is back: for the degraded gauge. */
@@ -133,9 +134,9 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
     await this.#run(() => this.#redis.eval(COMPARE_AND_DELETE, 1, key, value));
   }
 
-  publish(client: string, forMs: number): void {
+  publish(api: BudgetApi, forMs: number): void {
     const channel = this.#budgetChannel();
-    const message = this.#sealer.seal(JSON.stringify({ c: client, ms: Math.round(forMs) }), channel);
+    const message = this.#sealer.seal(budgetMessage(api, forMs, Date.now()), channel);
     this.#run(() => this.#redis.publish(channel, message)).catch(() => {
       /* degraded: the other replicas learn of it from their own 429s */
     });
@@ -150,8 +151,9 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
     return { count, ttlMs };
   }
 
-  listen(onClosed: (client: string, forMs: number) => void): void {
+  listen(onClosed: (api: BudgetApi, forMs: number) => void): void {
     const channel = this.#budgetChannel();
+    const reader = new BudgetMessageReader();
     // Queued until connected, and resubscribed after every reconnect.
     const subscriber = this.#redis.duplicate({ enableOfflineQueue: true, autoResubscribe: true });
     this.#subscriber = subscriber;
@@ -159,13 +161,9 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
     subscriber.on('message', (from: string, message: string) => {
       if (from !== channel) return;
       const plain = this.#sealer.open(message, channel);
-      if (plain === undefined) return;
-      try {
-        const { c, ms } = JSON.parse(plain) as { c?: unknown; ms?: unknown };
-        if (typeof c === 'string' && typeof ms === 'number' && Number.isFinite(ms) && ms > 0) onClosed(c, ms);
-      } catch {
-        /* not ours */
-      }
+      // Not ours, or a replay (seen before, or stale): ignored.
+      const closed = plain === undefined ? undefined : reader.read(plain, Date.now());
+      if (closed !== undefined) onClosed(closed.api, closed.forMs);
     });
     subscriber.subscribe(channel).catch(() => {
       /* retried by autoResubscribe once connected */
@@ -195,7 +193,7 @@ export class RedisTokenStore implements TokenStore, BudgetShare, SharedCounter {
     return `${this.#prefix}token:${slot}`;
   }
 
-  /** One channel per key prefix (per gateway); the client's name is inside the sealed message. */
+  /** One channel per key prefix (per gateway); the budget's key is inside the sealed message. */
   #budgetChannel(): string {
     return `${this.#prefix}budget`;
   }
