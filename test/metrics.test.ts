@@ -214,7 +214,7 @@ t.test('with the rate-limit budget, the proxy\'s own 429 is told apart from an u
     { '/com/us-west read 200': 1, '/com/us-west read 429': 1 },
     'requests_total counts the 429 the caller got, whoever sent it',
   );
-  t.equal(valueOf(metrics, 'greenlake_proxy_rate_limit_refused_total', { client: 'team' }), 1, 'refused by the proxy, for the client');
+  t.equal(valueOf(metrics, 'greenlake_proxy_rate_limit_refused_total', { client: 'team', api: 'GET /echo/x' }), 1, 'refused by the proxy, for the client and API');
   t.same(samplesOf(metrics, 'greenlake_proxy_upstream_rate_limited_total'), [], 'no 429 came from the upstream');
   t.same(
     counts(samplesOf(metrics, 'greenlake_proxy_upstream_latency_seconds_count'), ['route']),

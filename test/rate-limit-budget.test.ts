@@ -14,6 +14,10 @@ const OTHER_CLIENT = { clientId: 'other-client', clientSecret: 'other-secret-0c1
 
 interface BudgetView {
   client: string;
+  tenant: string | null;
+  method: string;
+  upstream: string;
+  path: string;
   limit: number | null;
   remaining: number | null;
   blockedUntil: string | null;
@@ -24,19 +28,20 @@ interface BudgetView {
 }
 
 interface StatusView {
-  rateLimits: { enabled: boolean; maxWaitMs: number | null; clients: BudgetView[] };
+  rateLimits: { enabled: boolean; maxWaitMs: number | null; clients: Array<{ client: string; apis: number; closed: number }>; apis: BudgetView[] };
 }
 
-async function budgetOf(http: ReturnType<typeof client>, gw: RunningProxy, name: string): Promise<BudgetView | undefined> {
+/** The budget of `name`'s API at `path` (generalised, as /-/status shows it). */
+async function budgetOf(http: ReturnType<typeof client>, gw: RunningProxy, name: string, path: string): Promise<BudgetView | undefined> {
   const status = (await call(http, `${gw.url}/-/status`)).json<StatusView>();
-  return status.rateLimits.clients.find((c) => c.client === name);
+  return status.rateLimits.apis.find((c) => c.client === name && c.path === path);
 }
 
-/** One Prometheus sample, e.g. greenlake_proxy_rate_limit_held_total{client="team"}; 0 when absent. */
+/** A counter for one client, summed over its APIs (greenlake_proxy_rate_limit_held_total{client="team",api="..."}); 0 when absent. */
 async function sample(http: ReturnType<typeof client>, gw: RunningProxy, name: string, clientName: string): Promise<number> {
   const text = (await call(http, `${gw.url}/-/metrics`)).text;
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{client="${clientName}"} `));
-  return line === undefined ? 0 : Number(line.split(' ')[1]);
+  const lines = text.split('\n').filter((l) => l.startsWith(`${name}{`) && l.includes(`client="${clientName}"`));
+  return lines.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
 function assertProxyRefusal(t: Tap, res: Answer, clientName: string): number {
@@ -106,14 +111,15 @@ t.test('after the budget is spent, further requests are held and then succeed af
   t.same(spent.map((r) => r.status), [200, 200, 200]);
   t.equal(spent[2]?.headers['ratelimit-remaining'], '0', "GreenLake's headers pass through: the budget is spent");
 
-  const later = await Promise.all([call(http, gw.url + SERVERS), call(http, `${gw.url}/dscc/us1/api/v1/volumes`)]);
+  // The same API through another route of the same client (same upstream): the same budget.
+  const later = await Promise.all([call(http, gw.url + SERVERS), call(http, `${gw.url}/dscc/us1/compute-ops-mgmt/v1/servers?limit=5`)]);
   t.same(later.map((r) => r.status), [200, 200], 'the held requests succeed');
   t.equal(emu.apiRequests.length, 5);
   t.same(emu.apiRequests.map((r) => r.status), [200, 200, 200, 200, 200], 'the emulator never had to answer 429');
   t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_held_total', 'team'), 2, 'both were counted as held');
   t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_refused_total', 'team'), 0);
-  const budget = await budgetOf(http, gw, 'team');
-  t.match(budget, { client: 'team', limit: 3, held: 2, refused: 0, waiting: 0 }, '/-/status shows the budget');
+  const budget = await budgetOf(http, gw, 'team', '/compute-ops-mgmt/v1/servers');
+  t.match(budget, { client: 'team', tenant: null, method: 'GET', upstream: emu.url, limit: 3, held: 2, refused: 0, waiting: 0 }, '/-/status shows the budget');
   t.ok(gw.logs.some((l) => l.includes('"heldForRateLimitMs"')), 'the request log says how long a request was held');
 });
 
@@ -128,16 +134,55 @@ t.test('beyond rateLimits.maxWaitMs the proxy answers 429 itself, with Retry-Aft
   const refused = await call(http, gw.url + SERVERS);
   const seconds = assertProxyRefusal(t, refused, 'team');
   t.ok(seconds <= 30, 'Retry-After is when the window resets, not more');
-  const post = await call(http, `${gw.url}/glp/global/devices/v1/devices`, { method: 'POST', body: '{"a":1}', headers: { 'content-type': 'application/json' } });
-  assertProxyRefusal(t, post, 'team');
+  assertProxyRefusal(t, await call(http, `${gw.url}${SERVERS}?offset=2`), 'team');
   t.equal(emu.apiRequests.length, 2, 'the emulator saw no request once the budget was spent');
   t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_refused_total', 'team'), 2);
-  const budget = await budgetOf(http, gw, 'team');
+  const budget = await budgetOf(http, gw, 'team', '/compute-ops-mgmt/v1/servers');
   t.equal(budget?.refused, 2);
   t.type(budget?.blockedUntil, 'string', '/-/status says until when the budget is closed');
 });
 
-t.test("routes of one client share its budget; another client's budget is its own", async (t) => {
+t.test("an IAM endpoint's used-up budget holds no devices call: budgets are per API, a device ID shares its collection's item budget", async (t) => {
+  const emu = await emulator(t);
+  const spent = { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '30' };
+  const plenty = { 'ratelimit-limit': '40', 'ratelimit-remaining': '39', 'ratelimit-reset': '60' };
+  const up = await customUpstream(t, (seen) => {
+    if (seen.url.startsWith('/identity/')) return { status: 429, headers: spent, body: '{"errorCode":"HPE_GL_ERROR_TOO_MANY_REQUESTS"}' };
+    if (seen.url === '/devices/v1/devices/P07595-B21%2BMXQ1140XVX') return { status: 200, headers: { ...plenty, 'ratelimit-remaining': '0' } };
+    return { status: 200, headers: plenty };
+  });
+  const gw = await proxy(t, customConfig(emu, up.url, { maxWaitMs: 200 }));
+  const http = client(t);
+
+  const iam = await call(http, `${gw.url}/custom/identity/v1/users`);
+  t.equal(iam.status, 429, 'the IAM endpoint is used up (its reset is beyond maxWaitMs: the upstream 429 passes through)');
+  const devices = await Promise.all(['/devices/v1/devices', '/devices/v1/devices/A1B2C3D4E5', '/devices/v1/devices/Z9Y8X7W6V5'].map((p) => call(http, `${gw.url}/custom${p}`)));
+  t.same(devices.map((a) => a.status), [200, 200, 200], 'devices calls go straight on: not held, not refused');
+  t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_held_total', 'team'), 0, 'none was held');
+  assertProxyRefusal(t, await call(http, `${gw.url}/custom/identity/v1/users?filter=x`), 'team');
+  t.equal(up.seen.filter((s) => s.url.startsWith('/identity/')).length, 1, 'the IAM endpoint itself is refused by the proxy (its query does not matter)');
+
+  // One device's answer spends the budget of every device by ID; the collection and POST keep their own.
+  t.equal((await call(http, `${gw.url}/custom/devices/v1/devices/P07595-B21%2BMXQ1140XVX`)).status, 200);
+  const other = await call(http, `${gw.url}/custom/devices/v1/devices/7CE751P312`);
+  assertProxyRefusal(t, other, 'team');
+  t.match(other.json().message, 'for GET /devices/v1/devices/{id} is used up', 'the refusal names the API');
+  t.equal((await call(http, `${gw.url}/custom/devices/v1/devices?limit=5`)).status, 200, 'the collection is another API');
+  t.equal((await call(http, `${gw.url}/custom/devices/v1/devices`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 200, 'so is POST');
+  t.notOk(up.seen.some((s) => s.url === '/devices/v1/devices/7CE751P312'), 'the refused device call never went upstream');
+
+  const status = (await call(http, `${gw.url}/-/status`)).json<StatusView>().rateLimits;
+  t.same(
+    status.apis.map((a) => `${a.method} ${a.path} ${a.blockedUntil === null ? 'open' : 'closed'}`).sort(),
+    ['GET /devices/v1/devices open', 'GET /devices/v1/devices/{id} closed', 'GET /identity/v1/users closed', 'POST /devices/v1/devices open'],
+    '/-/status lists one budget per API, the generalised path only',
+  );
+  t.match(status.clients, [{ client: 'team', apis: 4, closed: 2 }], 'and adds them up per client');
+  const metrics = (await call(http, `${gw.url}/-/metrics`)).text;
+  t.ok(metrics.includes('greenlake_proxy_rate_limit_refused_total{client="team",api="GET /identity/v1/users"} 1'), 'refusals are counted per client and API');
+});
+
+t.test("another client's budget for the same API is its own", async (t) => {
   const emu = await emulator(t, { clients: [DEMO_CLIENT, OTHER_CLIENT] });
   emu.setRateLimit({ limit: 2, windowSeconds: 30 });
   const gw = await proxy(t, {
@@ -148,22 +193,22 @@ t.test("routes of one client share its budget; another client's budget is its ow
     ],
     routes: [
       { prefix: '/com/us-west', upstream: emu.url, client: 'team' },
-      { prefix: '/dscc/us1', upstream: emu.url, client: 'team' },
       { prefix: '/glp/global', upstream: emu.url, client: 'ops' },
     ],
     rateLimits: { maxWaitMs: 200 },
   });
   const http = client(t);
+  const OPS_SERVERS = '/glp/global/compute-ops-mgmt/v1/servers';
 
   t.equal((await call(http, gw.url + SERVERS)).status, 200);
-  t.equal((await call(http, `${gw.url}/com/us-west/compute-ops-mgmt/v1/servers?limit=1`)).status, 200);
-  assertProxyRefusal(t, await call(http, `${gw.url}/dscc/us1/api/v1/volumes`), 'team');
-  t.equal(emu.apiRequests.length, 2, "another route of the same client was refused without calling GreenLake");
+  t.equal((await call(http, `${gw.url}${SERVERS}?limit=1`)).status, 200);
+  assertProxyRefusal(t, await call(http, gw.url + SERVERS), 'team');
+  t.equal(emu.apiRequests.length, 2);
 
-  t.equal((await call(http, `${gw.url}/glp/global/devices/v1/devices`)).status, 200, 'the other client is unaffected');
-  t.equal((await call(http, `${gw.url}/glp/global/devices/v1/devices`)).status, 200);
+  t.equal((await call(http, gw.url + OPS_SERVERS)).status, 200, 'the other client is unaffected');
+  t.equal((await call(http, gw.url + OPS_SERVERS)).status, 200);
   t.same(emu.apiRequests.slice(2).map((r) => [r.tokenClientId, r.status]), [[OTHER_CLIENT.clientId, 200], [OTHER_CLIENT.clientId, 200]]);
-  assertProxyRefusal(t, await call(http, `${gw.url}/glp/global/devices/v1/devices`), 'ops');
+  assertProxyRefusal(t, await call(http, gw.url + OPS_SERVERS), 'ops');
   t.equal(emu.apiRequests.length, 4);
   t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_refused_total', 'team'), 1);
   t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_refused_total', 'ops'), 1);
@@ -198,24 +243,25 @@ t.test('an idempotent request that gets a 429 with a short Retry-After is retrie
 t.test('a retry whose budget closes for longer meanwhile is answered 429 by the proxy, not sent', async (t) => {
   const emu = await emulator(t);
   const release = Promise.withResolvers<void>();
+  // Two items: one API, one budget.
   const up = await customUpstream(t, async (seen) => {
-    if (seen.url === '/a') return { status: 429, headers: { 'retry-after': '1' } };
+    if (seen.url === '/items/1') return { status: 429, headers: { 'retry-after': '1' } };
     await release.promise;
     return { status: 200, headers: { 'ratelimit-limit': '10', 'ratelimit-remaining': '0', 'ratelimit-reset': '30' } };
   });
   const gw = await proxy(t, customConfig(emu, up.url));
   const http = client(t);
 
-  const slow = call(http, `${gw.url}/custom/b`);
+  const slow = call(http, `${gw.url}/custom/items/2`);
   await eventually('the upstream saw the first request', () => up.seen.length === 1);
-  const retried = call(http, `${gw.url}/custom/a`);
-  await eventually('one request waits for the budget', async () => (await budgetOf(http, gw, 'team'))?.waiting === 1);
+  const retried = call(http, `${gw.url}/custom/items/1`);
+  await eventually('one request waits for the budget', async () => (await budgetOf(http, gw, 'team', '/items/{id}'))?.waiting === 1);
   release.resolve();
   t.equal((await slow).status, 200, 'an answer sent earlier says: nothing left for 30 s');
   const seconds = assertProxyRefusal(t, await retried, 'team');
   t.ok(seconds > 1, 'Retry-After is the new reset');
-  t.equal(up.seen.filter((s) => s.url === '/a').length, 1, 'the retry was never sent');
-  t.match(await budgetOf(http, gw, 'team'), { held: 1, refused: 1, retried: 1 });
+  t.equal(up.seen.filter((s) => s.url === '/items/1').length, 1, 'the retry was never sent');
+  t.match(await budgetOf(http, gw, 'team', '/items/{id}'), { held: 1, refused: 1, retried: 1 });
 });
 
 t.test('a POST is not retried: the upstream 429 passes through unchanged', async (t) => {
@@ -248,14 +294,15 @@ t.test('a GET is retried at most once, and a 429 asking for longer than maxWaitM
   t.equal(again.json().message, 'Status 429 as requested');
   t.equal(emu.apiRequests.length, 2, 'exactly one retry: never a loop');
 
-  await eventually('the budget reopens', async () => (await budgetOf(http, gw, 'team'))?.blockedUntil === null);
+  await eventually('the budget reopens', async () => (await budgetOf(http, gw, 'team', '/status/{id}'))?.blockedUntil === null);
   const long = await call(http, `${gw.url}/com/us-west/status/429?retryAfter=30`);
   t.equal(long.status, 429);
   t.equal(long.headers['x-emulator'], '1', 'a Retry-After beyond maxWaitMs: the upstream 429 passes through');
   t.equal(long.headers['retry-after'], '30');
   t.equal(emu.apiRequests.length, 3, 'not retried');
-  assertProxyRefusal(t, await call(http, gw.url + SERVERS), 'team');
-  t.equal(emu.apiRequests.length, 3, 'and the next request is refused by the proxy without calling upstream');
+  assertProxyRefusal(t, await call(http, `${gw.url}/com/us-west/status/429`), 'team');
+  t.equal(emu.apiRequests.length, 3, 'and the next request for that API is refused by the proxy without calling upstream');
+  t.equal((await call(http, gw.url + SERVERS)).status, 200, 'another API of the client goes on');
 });
 
 t.test('X-RateLimit-* with a reset in seconds or as an epoch timestamp, and Retry-After as an HTTP date', async (t) => {
@@ -276,12 +323,12 @@ t.test('X-RateLimit-* with a reset in seconds or as an epoch timestamp, and Retr
   const http = client(t);
 
   const gw = await proxy(t, customConfig(emu, up.url, { maxWaitMs: 2500 }));
-  t.equal((await call(http, `${gw.url}/custom/a`)).status, 200);
-  const held = await call(http, `${gw.url}/custom/b`);
+  t.equal((await call(http, `${gw.url}/custom/x/1`)).status, 200);
+  const held = await call(http, `${gw.url}/custom/x/2`);
   t.equal(held.status, 200, 'X-RateLimit-Reset: 1 (seconds): the next request is held, then sent');
   t.equal(up.seen.length, 2);
   t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_held_total', 'team'), 1);
-  t.match(await budgetOf(http, gw, 'team'), { limit: 10, remaining: 9 });
+  t.match(await budgetOf(http, gw, 'team', '/x/{id}'), { limit: 10, remaining: 9 });
 
   mode = 'date';
   const dated = await call(http, `${gw.url}/custom/dated`);
@@ -289,9 +336,9 @@ t.test('X-RateLimit-* with a reset in seconds or as an epoch timestamp, and Retr
   t.equal(up.seen.filter((s) => s.url === '/dated').length, 2);
 
   mode = 'epoch';
-  await eventually('the budget reopens', async () => (await budgetOf(http, gw, 'team'))?.blockedUntil === null);
-  t.equal((await call(http, `${gw.url}/custom/c`)).status, 200);
-  const seconds = assertProxyRefusal(t, await call(http, `${gw.url}/custom/d`), 'team');
+  await eventually('the budget reopens', async () => (await budgetOf(http, gw, 'team', '/x/{id}'))?.blockedUntil === null);
+  t.equal((await call(http, `${gw.url}/custom/x/3`)).status, 200);
+  const seconds = assertProxyRefusal(t, await call(http, `${gw.url}/custom/x/4`), 'team');
   t.ok(seconds <= 61, 'X-RateLimit-Reset as epoch seconds: Retry-After is the time until then');
   t.equal(up.seen.length, 5, 'the refused request never went upstream');
 });
@@ -307,10 +354,10 @@ t.test('a caller that goes away while held is never forwarded', async (t) => {
   const gone = httpRequest({ host: '127.0.0.1', port, path: SERVERS, headers: { 'x-request-id': 'held-then-gone' } });
   gone.on('error', () => {});
   gone.end();
-  await eventually('one request waits for the budget', async () => (await budgetOf(http, gw, 'team'))?.waiting === 1);
+  await eventually('one request waits for the budget', async () => (await budgetOf(http, gw, 'team', '/compute-ops-mgmt/v1/servers'))?.waiting === 1);
   gone.destroy();
   await eventually('the abandoned request is logged as 499', () => gw.logs.some((l) => l.includes('"reqId":"held-then-gone"') && l.includes('"status":499')));
-  t.equal((await budgetOf(http, gw, 'team'))?.waiting, 0, 'the hold ended with the caller');
+  t.equal((await budgetOf(http, gw, 'team', '/compute-ops-mgmt/v1/servers'))?.waiting, 0, 'the hold ended with the caller');
 
   const after = await call(http, gw.url + SERVERS, { headers: { 'x-request-id': 'after-the-reset' } });
   t.equal(after.status, 200, 'a request held after it goes once the budget reopens');
@@ -345,7 +392,7 @@ t.test('rateLimits.enabled: false keeps no budget: upstream 429s pass through', 
   for (let i = 0; i < 3; i++) statuses.push((await call(http, gw.url + SERVERS)).status);
   t.same(statuses, [200, 429, 429]);
   t.equal(emu.apiRequests.length, 3, 'every request went upstream');
-  t.match((await call(http, `${gw.url}/-/status`)).json<StatusView>().rateLimits, { enabled: false, clients: [] });
+  t.match((await call(http, `${gw.url}/-/status`)).json<StatusView>().rateLimits, { enabled: false, clients: [], apis: [] });
 });
 
 t.test('configuration: defaults, and key-path errors', async (t) => {
@@ -389,10 +436,87 @@ t.test('rate-limit headers: each form GreenLake and others use', async (t) => {
   t.equal(read({ 'ratelimit-remaining': '4', 'x-ratelimit-remaining': '9' }).remaining, 4, 'the IETF name wins');
   t.equal(read({ 'retry-after': '3' }).retryAt, now + 3000);
   t.equal(read({ 'retry-after': 'Tue, 01 Jan 2030 00:00:09 GMT' }).retryAt, now + 9000, 'an HTTP date');
+  const hour = 3600_000;
+  t.equal(read({ 'retry-after': '99999999999999999999' }).retryAt, now + hour, 'a huge Retry-After: at most an hour ahead');
+  t.equal(read({ 'retry-after': '9'.repeat(400) }).retryAt, now + hour, 'even one that is Infinity as a number');
+  t.equal(read({ 'retry-after': 'Fri, 31 Dec 9999 23:59:59 GMT' }).retryAt, now + hour, 'an HTTP date years ahead');
+  t.equal(read({ 'ratelimit-reset': String(now / 1000 + 10 * 365 * 86400) }).resetAt, now + hour, 'an epoch reset years ahead');
+  t.equal(read({ 'x-ratelimit-reset': '99999999999999999999' }).resetAt, now + hour, 'epoch milliseconds beyond any Date');
   t.strictSame(read({ 'ratelimit-remaining': 'lots', 'ratelimit-reset': 'soon', 'retry-after': '-5' }), {
     limit: undefined,
     remaining: undefined,
     resetAt: undefined,
     retryAt: undefined,
   }, 'garbage is absent, never a number');
+});
+
+t.test('a huge Retry-After or a reset years ahead overflows no timer and breaks no page: the budget closes for at most an hour', async (t) => {
+  const emu = await emulator(t);
+  const yearsAhead = String(Math.floor(Date.now() / 1000) + 10 * 365 * 24 * 3600);
+  const up = await customUpstream(t, (seen) => {
+    if (seen.url.startsWith('/huge/')) return { status: 429, headers: { 'retry-after': '99999999999999999999' } };
+    if (seen.url.startsWith('/years/')) return { status: 200, headers: { 'ratelimit-limit': '5', 'ratelimit-remaining': '0', 'ratelimit-reset': yearsAhead } };
+    // Beyond what a Date can hold (epoch milliseconds of 10^20): toISOString would throw.
+    return { status: 200, headers: { 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '99999999999999999999' } };
+  });
+  const gw = await proxy(t, customConfig(emu, up.url, { maxWaitMs: 1000 }));
+  const http = client(t);
+
+  t.equal((await call(http, `${gw.url}/custom/huge/1`)).status, 429, "a huge Retry-After: the upstream's 429 passes through (not retried)");
+  t.equal((await call(http, `${gw.url}/custom/years/1`)).status, 200);
+  t.equal((await call(http, `${gw.url}/custom/epoch/1`)).status, 200);
+  for (const api of ['huge', 'years', 'epoch']) {
+    const refused = await call(http, `${gw.url}/custom/${api}/2`);
+    const seconds = assertProxyRefusal(t, refused, 'team');
+    t.ok(seconds <= 3600, `${api}: Retry-After at most an hour (${seconds} s)`);
+  }
+  t.equal(up.seen.length, 3, 'each API went upstream once: no request loop from a timer that fired at once');
+  for (const page of ['/-/status', '/-/', '/-/metrics']) t.equal((await call(http, gw.url + page)).status, 200, `${page} answers 200`);
+  const apis = (await call(http, `${gw.url}/-/status`)).json<StatusView>().rateLimits.apis;
+  const hourAhead = Date.now() + 3600_000 + 60_000;
+  t.equal(apis.length, 3);
+  for (const api of apis) {
+    t.ok(api.blockedUntil !== null && Date.parse(api.blockedUntil) <= hourAhead, `${api.path}: closed, for at most an hour`);
+  }
+});
+
+t.test('a request held for a closed budget and then answered 429 upstream is held at most maxWaitMs in all, not once per hold', async (t) => {
+  const emu = await emulator(t);
+  const up = await customUpstream(t, (seen) => {
+    if (seen.url === '/items/1') return { status: 200, headers: { 'ratelimit-limit': '1', 'ratelimit-remaining': '0', 'ratelimit-reset': '1' } };
+    return { status: 429, headers: { 'retry-after': '1', 'x-upstream-mark': 'upstream' } };
+  });
+  // A first hold of about 1 s leaves less than the 1 s the 429 asks for: no second hold, no retry.
+  const gw = await proxy(t, customConfig(emu, up.url, { maxWaitMs: 1500 }));
+  const http = client(t);
+
+  t.equal((await call(http, `${gw.url}/custom/items/1`)).status, 200, 'the answer says the budget is spent for 1 s');
+  const res = await call(http, `${gw.url}/custom/items/2`, { headers: { 'x-request-id': 'held-then-429' } });
+  t.equal(res.status, 429);
+  t.equal(res.headers['x-upstream-mark'], 'upstream', "the upstream's 429 passes through");
+  t.equal(up.seen.filter((s) => s.url === '/items/2').length, 1, 'sent once: not held a second time and retried');
+  t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_held_total', 'team'), 1, 'held once');
+  t.equal(await sample(http, gw, 'greenlake_proxy_rate_limit_retried_total', 'team'), 0, 'not retried');
+  const line = gw.logs.find((l) => l.includes('"reqId":"held-then-429"') && l.includes('heldForRateLimitMs'));
+  const heldMs = Number(/"heldForRateLimitMs":(\d+)/.exec(line ?? '')?.[1]);
+  t.ok(heldMs <= 1500, `the request log says it was held ${heldMs} ms, within maxWaitMs`);
+});
+
+t.test('metrics label values stay bounded: past 50 distinct APIs, the api label is "other"', async (t) => {
+  const emu = await emulator(t);
+  const up = await customUpstream(t, () => ({ status: 200, headers: { 'ratelimit-limit': '1', 'ratelimit-remaining': '0', 'ratelimit-reset': '30' } }));
+  const gw = await proxy(t, customConfig(emu, up.url, { maxWaitMs: 0 }));
+  const http = client(t);
+  // Paths without IDs: 60 distinct APIs (letters only, so none is generalised away).
+  const names = Array.from({ length: 60 }, (_, i) => `res${String.fromCharCode(97 + Math.floor(i / 26))}${String.fromCharCode(97 + (i % 26))}`);
+  for (const name of names) {
+    t.equal((await call(http, `${gw.url}/custom/${name}`)).status, 200);
+    t.equal((await call(http, `${gw.url}/custom/${name}`)).status, 429);
+  }
+  const text = (await call(http, `${gw.url}/-/metrics`)).text;
+  const lines = text.split('\n').filter((l) => l.startsWith('greenlake_proxy_rate_limit_refused_total{'));
+  const labels = lines.map((l) => /api="([^"]*)"/.exec(l)?.[1]);
+  t.equal(new Set(labels).size, 51, '50 APIs by name, and "other"');
+  t.ok(lines.includes('greenlake_proxy_rate_limit_refused_total{client="team",api="other"} 10'), 'the last 10 APIs are counted under "other"');
+  t.equal(lines.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0), 60, 'every refusal is counted');
 });

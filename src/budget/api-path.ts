@@ -12,26 +12,24 @@ const HEX_ID_FROM = 12;
 /** Lower-case letters and digits from this many on: random IDs, never a path word. */
 const LONG_ID_FROM = 20;
 
-const SLASH = 0x2f;
-
 /** The path without its query, each ID segment replaced by `{id}`; the same string when there is none. */
 export function generalisePath(pathAndQuery: string): string {
   const queryAt = pathAndQuery.indexOf('?');
-  const path = queryAt === -1 ? pathAndQuery : pathAndQuery.slice(0, queryAt);
+  const end = queryAt === -1 ? pathAndQuery.length : queryAt;
   let out = '';
   let copiedTo = 0;
   let start = 0;
-  const end = path.length;
   while (start <= end) {
-    let stop = path.indexOf('/', start);
-    if (stop === -1) stop = end;
-    if (isIdSegment(path, start, stop)) {
-      out += path.slice(copiedTo, start) + ID_SEGMENT;
+    let stop = pathAndQuery.indexOf('/', start);
+    if (stop === -1 || stop > end) stop = end;
+    if (isIdSegment(pathAndQuery, start, stop)) {
+      out += pathAndQuery.slice(copiedTo, start) + ID_SEGMENT;
       copiedTo = stop;
     }
     start = stop + 1;
   }
-  return copiedTo === 0 ? path : out + path.slice(copiedTo);
+  if (copiedTo === 0) return queryAt === -1 ? pathAndQuery : pathAndQuery.slice(0, end);
+  return out + pathAndQuery.slice(copiedTo, end);
 }
 
 /**
@@ -48,15 +46,15 @@ export function isIdSegment(path: string, start: number, stop: number): boolean 
   let hyphens = 0;
   for (let i = start; i < stop; i++) {
     const c = path.charCodeAt(i);
-    if (c >= 0x30 && c <= 0x39) digits++;
-    else if (c >= 0x61 && c <= 0x7a) {
+    if (c >= 0x61 && c <= 0x7a) {
       if (c <= 0x66) hex++;
-    } else if (c >= 0x41 && c <= 0x5a) {
+    } else if (c >= 0x30 && c <= 0x39) digits++;
+    else if (c >= 0x41 && c <= 0x5a) {
       upper++;
       if (c <= 0x46) hex++;
     } else if (c === 0x2d) hyphens++;
     // `_`, `.`, `~` are word characters; `%`, `+`, `:`, `@`, `;`, `,`, `=` never appear in a path word.
-    else if (c !== 0x5f && c !== 0x2e && c !== 0x7e && c !== SLASH) return true;
+    else if (c !== 0x5f && c !== 0x2e && c !== 0x7e) return true;
   }
   if (digits === 0) return false;
   if (digits === length) return true;

@@ -212,6 +212,8 @@ export class RateBudgets {
 
   /** Hot path. undefined: the budget is open, send at once. Otherwise: when it reopens (epoch ms). */
   blockedUntil(key: BudgetKey): number | undefined {
+    // Usually nothing is closed: then not even the key is hashed.
+    if (this.#blocks.size === 0) return undefined;
     const until = this.#blocks.get(key.id);
     if (until === undefined) return undefined;
     if (Date.now() < until) return until;

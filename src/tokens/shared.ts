@@ -5,7 +5,6 @@
  * others wait for its token. The store failing never fails a token: the inner strategy is used.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TokenError } from './errors.ts';
 import type { IssuedToken } from './request-token.ts';
 import type { TokenFetcher } from './sources.ts';
 
@@ -40,7 +39,11 @@ export class StoreUnavailable extends Error {
 export interface SharedFetchOptions {
   readonly store: TokenStore;
   readonly slot: string;
-  /** How long a replica waits for another one's fetch before giving up this attempt (the keeper retries). */
+  /**
+   * tokens.tokenWaitMs. A replica waits for another one's fetch at most half of it, then fetches
+   * itself (a lock planted by someone else, or a holder that hangs, delays it no longer); the other
+   * half leaves time for that fetch within what the caller waits.
+   */
   readonly waitMs: number;
   readonly lockTtlMs: number;
   /** tokens.minTtlSeconds in ms: a shared token is taken only before its refresh point. */
@@ -72,21 +75,33 @@ export function sharedFetch(inner: TokenFetcher, options: SharedFetchOptions): S
   };
 
   const fetchToken: TokenFetcher = async (endpoint) => {
-    const deadline = Date.now() + options.waitMs;
+    const deadline = Date.now() + options.waitMs / 2;
     for (;;) {
       const shared = await attempt(() => store.read(slot));
-      if (!shared.ok) return inner(endpoint);
+      if (!shared.ok) return fetchAndShare(endpoint, 'later');
       if (fresh(shared.value)) return shared.value;
       const lock = await attempt(() => store.lock(slot, lockTtlMs));
-      if (!lock.ok) return inner(endpoint);
+      if (!lock.ok) return fetchAndShare(endpoint, 'later');
       if (lock.value !== undefined) return fetchHoldingLock(lock.value, endpoint);
-      if (Date.now() + pollMs > deadline) {
-        throw new TokenError('GREENLAKE_PROXY_TOKEN_TIMEOUT', `another replica is fetching this token and had none within ${options.waitMs} ms`, {
-          retryable: true,
-        });
-      }
+      // Whoever holds the lock has had its time: fetch here rather than fail (the lock may not even be a replica's).
+      if (Date.now() + pollMs > deadline) return fetchAndShare(endpoint, 'later');
       await sleep(pollMs, undefined, { ref: false });
     }
+  };
+
+  /**
+   * The inner fetch, and the token written back so the other replicas take it. 'first': written
+   * before returning (a lock holder: who waits for it reads the store next). 'later': in the
+   * background, so a store that has just failed a command does not also delay this token;
+   * a store that failed one command may well take the next.
+   */
+  const fetchAndShare = async (endpoint: Parameters<TokenFetcher>[0], write: 'first' | 'later'): Promise<IssuedToken> => {
+    const issuedAt = Date.now();
+    const issued = await inner(endpoint);
+    const written = attempt(() => store.write(slot, { ...issued, issuedAt }));
+    if (write === 'first') await written;
+    else void written.catch(() => {});
+    return issued;
   };
 
   const fetchHoldingLock = async (lockId: string, endpoint: Parameters<TokenFetcher>[0]): Promise<IssuedToken> => {
@@ -94,10 +109,7 @@ export function sharedFetch(inner: TokenFetcher, options: SharedFetchOptions): S
       // Another replica may have written a token between our read and our lock.
       const again = await attempt(() => store.read(slot));
       if (again.ok && fresh(again.value)) return again.value;
-      const issuedAt = Date.now();
-      const issued = await inner(endpoint);
-      await attempt(() => store.write(slot, { ...issued, issuedAt }));
-      return issued;
+      return await fetchAndShare(endpoint, 'first');
     } finally {
       void attempt(() => store.unlock(slot, lockId)).catch(() => {});
     }
