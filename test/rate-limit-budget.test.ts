@@ -520,3 +520,37 @@ t.test('metrics label values stay bounded: past 50 distinct APIs, the api label 
   t.ok(lines.includes('greenlake_proxy_rate_limit_refused_total{client="team",api="other"} 10'), 'the last 10 APIs are counted under "other"');
   t.equal(lines.reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0), 60, 'every refusal is counted');
 });
+
+t.test('MSP mode: each tenant workspace has its own budget for an API, apart from the MSP workspace', async (t) => {
+  const emu = await emulator(t);
+  const up = await customUpstream(t, () => ({ status: 200, headers: { 'ratelimit-limit': '1', 'ratelimit-remaining': '0', 'ratelimit-reset': '30' } }));
+  const gw = await proxy(t, configFor(emu, {
+    clients: [
+      {
+        name: 'msp',
+        clientId: DEMO_CLIENT.clientId,
+        clientSecret: DEMO_SECRET,
+        tokenUrl: emu.workspaceTokenUrl('00112233445566778899aabbccddeeff'),
+        tenants: [
+          { name: 'acme', workspaceId: '0123456789abcdef0123456789abcdef' },
+          { name: 'beta', workspaceId: 'fedcba9876543210fedcba9876543210' },
+        ],
+      },
+    ],
+    routes: [{ prefix: '/pick', upstream: up.url, tenantHeader: true }],
+    rateLimits: { maxWaitMs: 0 },
+  }));
+  const http = client(t);
+  const devices = `${gw.url}/pick/devices/v1/devices`;
+  const as = (tenant: string) => ({ headers: { 'x-greenlake-workspace': tenant } });
+
+  t.equal((await call(http, devices, as('acme'))).status, 200, "acme's answer: its budget is spent");
+  const refused = await call(http, devices, as('acme'));
+  assertProxyRefusal(t, refused, 'msp');
+  t.match(refused.json().message, 'in tenant "acme"', 'the refusal names the tenant');
+  t.equal((await call(http, devices, as('beta'))).status, 200, 'beta is another workspace: sent');
+  t.equal((await call(http, devices)).status, 200, "so is the MSP's own");
+  t.equal(up.seen.length, 3, 'only the refused request stayed here');
+  const apis = (await call(http, `${gw.url}/-/status`)).json<StatusView>().rateLimits.apis;
+  t.same(apis.map((a) => a.tenant).sort(), ['acme', 'beta', null], '/-/status: one budget per workspace');
+});
