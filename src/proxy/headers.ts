@@ -60,15 +60,37 @@ export function downstreamHeaders(
 }
 
 /**
- * Relative locations pass unchanged; absolute ones on the route's upstream point back
- * at the proxy, so a client following them keeps going through it.
+ * Where a Location leads a client that resolves it against the URL it called (RFC 3986), so
+ * that it keeps going through the proxy: absolute ones on the route's upstream and root-relative
+ * ones (`/devices/v1/async-operations/ID`, GreenLake's async answers) are mapped from the
+ * upstream's base path to the route's mount prefix. Other relative forms (`x`, `../x`, `?q`)
+ * already resolve correctly, and a network-path `//host/x` names another host: those, absolute
+ * URLs elsewhere and root-relative ones outside the base path pass unchanged.
  */
 export function rewriteLocation(location: string, route: MountedRoute, proxyOrigin: string): string {
+  if (location.startsWith('/')) return location.startsWith('//') ? location : rootRelative(location, route);
   const base = route.upstreamOrigin + route.upstreamBasePath;
-  if (!location.startsWith(base)) return location;
+  const rest = restUnder(location, base);
+  return rest === undefined ? location : proxyOrigin + route.mountPrefix + rest;
+}
+
+/**
+ * `/base/x` from an upstream https://h/base is the route's `<prefix>/x`. One outside the base
+ * path stays as sent: it then resolves on the proxy's own origin (usually a 404 naming the
+ * routes), never off the proxy, where the client would take its proxy credentials along.
+ */
+function rootRelative(location: string, route: MountedRoute): string {
+  const rest = restUnder(location, route.upstreamBasePath);
+  if (rest === undefined) return location;
+  const mapped = route.mountPrefix + rest;
+  return mapped.startsWith('/') ? mapped : `/${mapped}`;
+}
+
+/** What follows `base` in `location` at a path boundary (`/base` covers `/base/x`, `/base?q`, never `/basement`); undefined: not under it. */
+function restUnder(location: string, base: string): string | undefined {
+  if (!location.startsWith(base)) return undefined;
   const rest = location.slice(base.length);
-  if (rest !== '' && !'/?#'.includes(rest.charAt(0))) return location;
-  return proxyOrigin + route.mountPrefix + rest;
+  return rest === '' || '/?#'.includes(rest.charAt(0)) ? rest : undefined;
 }
 
 /**
