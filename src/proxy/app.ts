@@ -14,6 +14,7 @@ import type { RateBudgets } from '../budget/index.ts';
 import { InboundError, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
 import { errorBody, fromClientError, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
+import { speaksDscc, urlSpeaksDscc } from './dscc.ts';
 import { forward, type ForwardContext } from './forward.ts';
 import type { RequestObserver } from './observer.ts';
 import type { RouteTable } from './route-table.ts';
@@ -32,6 +33,8 @@ export interface ProxyRequestInfo {
   heldMs: number;
   /** Sent again after an upstream 429. */
   retriedAfter429: boolean;
+  /** The proxy's own errors also carry DSCC's fields (dscc.ts); undefined until a route is chosen. */
+  dscc?: boolean | undefined;
 }
 
 declare module 'fastify' {
@@ -90,7 +93,7 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
     // trustProxy stays off: X-Forwarded-* never decides a caller's address, protocol or host.
     trustProxy: false,
     connectionTimeout: options.listener.idleTimeoutMs,
-    frameworkErrors: (err, request, reply) => sendError(asProxyError(err), request, reply),
+    frameworkErrors: (err, request, reply) => sendError(asProxyError(err), request, reply, table),
     clientErrorHandler: (err, socket) => answerClientError(err, socket, options.logger),
   });
 
@@ -122,8 +125,8 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   options.admin(app);
   const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget };
   app.all('*', (request, reply) => proxyRequest(table, options.inbound, forwarding, request, reply));
-  app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply));
-  app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply, table));
+  app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply, table));
   return app;
 }
 
@@ -153,6 +156,7 @@ async function proxyRequest(
   if (!match) throw notFound(rawUrl, table);
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
+  request.proxy.dscc = speaksDscc(match.route, match.upstreamPath);
   inbound.authorize(request, match.route.name, match.route.config.client);
   const chosen = withTenant(match, request.headers);
   request.proxy.tenant = chosen.keeper.tenant;
@@ -167,14 +171,14 @@ function notFound(rawUrl: string, table: RouteTable): ProxyError {
   return new ProxyError('GREENLAKE_PROXY_ROUTE_NOT_FOUND', `no route for ${shown}${known}`);
 }
 
-function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply, table: RouteTable): FastifyReply {
   const level = err.statusCode >= 500 ? 'warn' : 'info';
   request.log[level]({ reqId: request.id, code: err.code, err: err.message, cause: describeCause(err.cause) }, 'request failed');
   return reply
     .code(err.statusCode)
     .header('x-request-id', request.id)
     .type('application/json; charset=utf-8')
-    .send(errorBody(err, request.id));
+    .send(errorBody(err, request.id, request.proxy?.dscc ?? urlSpeaksDscc(table, request.raw.url ?? '')));
 }
 
 /** Fastify's own 4xx errors say what was wrong; anything unexpected is a 500 that says nothing more. */

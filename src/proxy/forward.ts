@@ -164,7 +164,7 @@ async function send(
 function writeError(res: ServerResponse, err: ProxyError, request: FastifyRequest, headers: Record<string, string> = {}): void {
   request.log[err.statusCode >= 500 ? 'warn' : 'info']({ reqId: request.id, code: err.code, err: err.message, cause: describe(err.cause) }, 'request failed');
   if (res.headersSent || res.destroyed) return;
-  const json = JSON.stringify(errorBody(err, request.id));
+  const json = JSON.stringify(errorBody(err, request.id, request.proxy.dscc));
   res.writeHead(err.statusCode, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
