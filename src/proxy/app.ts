@@ -11,11 +11,12 @@ import Fastify, {
 } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RateBudgets } from '../budget/index.ts';
-import { InboundError, type Inbound, type TlsMaterial } from '../inbound/index.ts';
+import { InboundError, isLocalTokenPath, LOCAL_TOKEN_ENDPOINT, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
 import { errorBody, fromClientError, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
 import { speaksDscc, urlSpeaksDscc } from './dscc.ts';
 import { forward, type ForwardContext } from './forward.ts';
+import { answerTokenRequest } from './local-token.ts';
 import type { RequestObserver } from './observer.ts';
 import type { RouteTable } from './route-table.ts';
 import { withTenant } from './tenant.ts';
@@ -123,6 +124,7 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   await options.inbound.register(app);
 
   options.admin(app);
+  if (options.inbound.issuesStandIns) app.all(LOCAL_TOKEN_ENDPOINT, (request, reply) => answerTokenRequest(options.inbound, request, reply));
   const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget };
   app.all('*', (request, reply) => proxyRequest(table, options.inbound, forwarding, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply, table));
@@ -157,6 +159,7 @@ async function proxyRequest(
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
   request.proxy.dscc = speaksDscc(match.route, match.upstreamPath);
+  if (inbound.issuesStandIns && isLocalTokenPath(rawUrl.slice(match.route.mountPrefix.length))) return answerTokenRequest(inbound, request, reply);
   inbound.authorize(request, match.route.name, match.route.config.client);
   const chosen = withTenant(match, request.headers);
   request.proxy.tenant = chosen.keeper.tenant;

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RateBudgets } from '../budget/index.ts';
+import { isTokenEndpointPath } from '../inbound/index.ts';
 import { errorBody, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
@@ -40,6 +41,8 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   const cached = keeper.current();
   const pendingBody = readRequestBody(request.raw, MAX_REPLAY_BYTES);
   const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
+  // A token request carries the caller's credentials: it gets no token of ours, and is sent once.
+  if (isTokenEndpointPath(match.upstreamPath)) return sendOnce(ctx, match, request, reply, body);
   const token = cached ?? (await keeper.get());
   reply.hijack();
   const res = reply.raw;
@@ -49,6 +52,12 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   request.proxy.replayed = true;
   const fresh = await tokenForRetry(match, request, res);
   if (fresh !== undefined) await send(ctx, match, request, res, fresh, body, { lastTry: true });
+}
+
+/** Its 401 says nothing about the proxy's token (never invalidated, nothing fetched) and it is never replayed. */
+async function sendOnce(ctx: ForwardContext, match: RouteMatch, request: FastifyRequest, reply: FastifyReply, body: RequestBody): Promise<void> {
+  reply.hijack();
+  await send(ctx, match, request, reply.raw, undefined, body, { lastTry: true });
 }
 
 /** The token for a second try, after the reply was hijacked: a failure is written as an error. */
@@ -98,14 +107,15 @@ type SendResult = 'answered' | 'refused' | 'throttled';
 
 /**
  * One upstream exchange. 'refused': a 401 that may be replayed; 'throttled': a 429 that may be
- * retried once the budget reopens (their bodies were discarded).
+ * retried once the budget reopens (their bodies were discarded). `token` undefined: the caller's
+ * own credentials pass instead (a token request).
  */
 async function send(
   ctx: ForwardContext,
   match: RouteMatch,
   request: FastifyRequest,
   res: ServerResponse,
-  token: string,
+  token: string | undefined,
   body: RequestBody,
   { lastTry = false, retry429 = false } = {},
 ): Promise<SendResult> {
@@ -132,7 +142,7 @@ async function send(
             return null;
           }
         }
-        if (statusCode === 401) {
+        if (statusCode === 401 && token !== undefined) {
           if (!lastTry) match.keeper.invalidate(token);
           if (!lastTry && body.replayable) {
             result = 'refused';

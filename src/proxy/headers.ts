@@ -34,17 +34,27 @@ const DROPPED_DOWNSTREAM = new Set([
 
 export type HeaderValues = Record<string, string | string[]>;
 
+/** `token` undefined: a token request, which carries the caller's own credentials (callerCredential). */
 export function upstreamHeaders(
   inbound: IncomingHttpHeaders,
-  token: string,
+  token: string | undefined,
   requestId: string,
   contentLength: number | undefined,
 ): HeaderValues {
   const out = passingHeaders(inbound, DROPPED_UPSTREAM);
-  out.authorization = `Bearer ${token}`;
+  const authorization = token === undefined ? callerCredential(inbound.authorization) : `Bearer ${token}`;
+  if (authorization !== undefined) out.authorization = authorization;
   out['x-request-id'] = requestId;
   if (contentLength !== undefined) out['content-length'] = String(contentLength);
   return out;
+}
+
+/**
+ * What a token request may pass on: HTTP Basic client credentials (client_secret_basic). A
+ * Bearer value is never passed: it is the caller's key or JWT for this proxy, or a stand-in.
+ */
+function callerCredential(authorization: string | undefined): string | undefined {
+  return authorization !== undefined && /^basic /i.test(authorization) ? authorization : undefined;
 }
 
 export function downstreamHeaders(
