@@ -63,3 +63,14 @@ t.test('root-relative Location on a port route: unchanged without a base path, a
   t.match(followed.location, /^\/devices\/v1\/async-operations\/[\w-]+$/, 'served at /: the Location is already right');
   t.equal(followed.status, 200);
 });
+
+t.test('root-relative Location on a port route with an upstream base path: /base/x becomes /x', async (t) => {
+  const emu = await emulator(t);
+  const port = await freePort();
+  const gw = await proxy(t, configFor(emu, { routes: [{ prefix: '/glp/global', upstream: emu.url }, { port, upstream: `${emu.url}/devices` }] }));
+  const http = client(t);
+  const portUrl = gw.gateway.portUrls.get(`port:${port}`) as string;
+  const followed = await followAsyncWrite(t, http, `${portUrl}/v1/devices`);
+  t.match(followed.location, /^\/v1\/async-operations\/[\w-]+$/, 'the base path is taken off: the port serves it at /');
+  t.equal(followed.status, 200);
+});
