@@ -1,7 +1,7 @@
 import t from 'tap';
 import { ConfigError, parseConfig } from '../src/config/index.ts';
 import { hashKey } from '../src/inbound/index.ts';
-import { StandIns } from '../src/inbound/stand-ins.ts';
+import { standInSigningKey, StandIns } from '../src/inbound/stand-ins.ts';
 import type { Principal } from '../src/inbound/principal.ts';
 import { call, client, configFor, emulator, proxy } from './helpers/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
@@ -21,30 +21,54 @@ function problemsOf(inbound: Record<string, unknown>): readonly string[] {
 
 const reader: Principal = { name: 'key:reader', clients: new Set(['team']), routes: undefined, methods: new Set(['GET']) };
 
-t.test('stand-ins expire: found while alive, gone after their lifetime', async (t) => {
+const KEY = Buffer.alloc(32, 7);
+
+t.test('stand-ins expire: accepted while alive, refused after their lifetime', async (t) => {
   let now = 1_000_000;
-  const standIns = new StandIns(() => now);
+  const standIns = new StandIns(KEY, () => now);
   const issued = standIns.issue(reader, 900);
   t.equal(issued.expiresIn, 900);
-  t.equal(standIns.find(issued.token), reader, 'bound to the principal it was issued to');
+  const found = standIns.find(issued.token);
+  t.equal(found?.name, 'key:reader', 'bound to the principal it was issued to');
+  t.same([...(found?.clients ?? [])], ['team']);
+  t.equal(found?.routes, undefined);
+  t.same([...(found?.methods ?? [])], ['GET'], 'with its rights, no more');
   now += 899_999;
-  t.equal(standIns.find(issued.token), reader, 'alive until the last millisecond');
+  t.ok(standIns.find(issued.token), 'alive until the last millisecond');
   now += 1;
   t.equal(standIns.find(issued.token), undefined, 'expired');
-  t.equal(standIns.size, 0, 'and forgotten');
 });
 
 t.test('a stand-in never outlives the JWT it was issued for', async (t) => {
   const now = 5_000_000;
-  const standIns = new StandIns(() => now);
+  const standIns = new StandIns(KEY, () => now);
   const issued = standIns.issue({ ...reader, expiresAt: now + 120_000 }, 900);
   t.equal(issued.expiresIn, 120);
 });
 
-t.test('without a principal (no inbound authentication) nothing is remembered', async (t) => {
-  const standIns = new StandIns();
+t.test('a stand-in is refused when forged, tampered with, signed by another proxy or for another inbound configuration', async (t) => {
+  const standIns = new StandIns(KEY);
+  const { token } = standIns.issue(reader, 900);
+  const [body, mac] = token.slice('glproxy_standin_'.length).split('.') as [string, string];
+  const claims = JSON.parse(Buffer.from(body, 'base64url').toString()) as Record<string, unknown>;
+  const widened = Buffer.from(JSON.stringify({ ...claims, methods: null })).toString('base64url');
+  t.equal(standIns.find(`glproxy_standin_${widened}.${mac}`), undefined, 'rights widened in the body');
+  t.equal(standIns.find(`${token}x`), undefined, 'a changed signature');
+  t.equal(standIns.find(`glproxy_standin_${body}`), undefined, 'no signature');
+  t.equal(standIns.find(`${token}.extra`), undefined);
+  t.equal(new StandIns(Buffer.alloc(32, 8)).find(token), undefined, 'another signing key');
+  const inbound = parseConfig({ clients: [{ name: 'team', clientId: 'the-id', clientSecret: SECRET }] }, {}, 'test').inbound;
+  const shared = Buffer.alloc(32, 9).toString('base64');
+  const a = standInSigningKey(inbound, shared);
+  t.same(standInSigningKey(inbound, shared), a, 'replicas sharing the secret and the configuration share the key');
+  t.notSame(standInSigningKey({ ...inbound, apiKeys: [{ name: 'k', keyHash: KEY_HASH, clients: ['team'], routes: undefined, methods: undefined }] }, shared), a, 'a changed apiKeys section voids them');
+  t.notSame(standInSigningKey(inbound, undefined), standInSigningKey(inbound, undefined), 'without a shared secret, random per process');
+});
+
+t.test('without a principal (no inbound authentication) a stand-in is random and proves nothing', async (t) => {
+  const standIns = new StandIns(KEY);
   const issued = standIns.issue(undefined, 900);
-  t.equal(standIns.size, 0);
+  t.match(issued.token, /^glproxy_standin_[\w-]{43}$/);
   t.equal(standIns.find(issued.token), undefined);
 });
 

@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { Emulator } from '../src/emulator/index.ts';
 import { hashKey } from '../src/inbound/index.ts';
+import { redisFor, redisSkip } from './helpers/redis.ts';
 import { assertNoCredentialsIn, call, client, configFor, emulator, freePort, proxy, tokensSeenBy, type Answer, type RunningProxy, type Tap } from './helpers/index.ts';
 
 /** As documented (README): a stand-in is recognisable by its prefix. */
@@ -26,7 +27,7 @@ function assertStandIn(t: Tap, answer: Answer, expiresIn = 900): string {
   t.strictSame(Object.keys(body).sort(), ['access_token', 'expires_in', 'token_type'], "GreenLake's token answer shape");
   t.equal(body.token_type, 'Bearer');
   t.equal(body.expires_in, expiresIn);
-  t.match(body.access_token, new RegExp(`^${STAND_IN_PREFIX}[\\w-]{43}$`), 'a recognisable stand-in');
+  t.match(body.access_token, new RegExp(`^${STAND_IN_PREFIX}[\\w.-]{43,}$`), 'a recognisable stand-in');
   t.equal(answer.headers['cache-control'], 'no-store', 'never cached (RFC 6749 §5.1)');
   return body.access_token;
 }
@@ -182,4 +183,22 @@ t.test('localTokens.enabled false: no local token endpoint', async (t) => {
   const answer = await tokenRequest(client(t), `${gw.url}/-/oauth/token`);
   t.equal(answer.status, 404);
   t.equal(answer.json().errorCode, 'GREENLAKE_PROXY_ROUTE_NOT_FOUND');
+});
+
+t.test('replicas sharing a store accept each other\'s stand-ins; a restart keeps them, a changed key section voids them', { skip: redisSkip }, async (t) => {
+  const emu = await emulator(t);
+  const { redis } = await redisFor(t);
+  const store = { redis: { url: redis.url, encryptionKey: Buffer.alloc(32, 3).toString('base64') } };
+  const apiKeys = [{ name: 'tool', keyHash: hashKey(TOOL_KEY), clients: ['team'] }];
+  const replica = (keys: unknown[] = apiKeys) => proxy(t, configFor(emu, { store, inbound: { apiKeys: keys } }));
+  const [a, b] = [await replica(), await replica()];
+  const http = client(t);
+  const standIn = assertStandIn(t, await tokenRequest(http, `${a.url}/glp/global/as/token.oauth2`, { body: `grant_type=client_credentials&client_id=x&client_secret=${TOOL_KEY}` }));
+  const auth = { authorization: `Bearer ${standIn}` };
+  t.equal((await call(http, `${b.url}${DEVICES}`, { headers: auth })).status, 200, 'issued by one replica, accepted by the other');
+  await a.gateway.close(0);
+  const restarted = await replica();
+  t.equal((await call(http, `${restarted.url}${DEVICES}`, { headers: auth })).status, 200, 'a restart with the same configuration keeps it');
+  const rekeyed = await replica([{ ...apiKeys[0], routes: ['/com/us-west'] }]);
+  t.equal((await call(http, `${rekeyed.url}${DEVICES}`, { headers: auth })).status, 401, 'a replica whose apiKeys differ refuses it');
 });

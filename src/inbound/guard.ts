@@ -10,7 +10,7 @@ import { grantStandIn, type StandInGrant, type TokenRequestCredentials } from '.
 import { checkScope, type Principal } from './principal.ts';
 import type { RateLimiter, SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
-import { StandIns } from './stand-ins.ts';
+import { standInSigningKey, StandIns } from './stand-ins.ts';
 import { isTokenEndpointPath } from './token-paths.ts';
 
 declare module 'fastify' {
@@ -35,6 +35,8 @@ export interface InboundOptions {
   readonly dispatcher?: Dispatcher;
   /** Where replicas count rate limits together (Redis); without it, each process counts its own. */
   readonly counter?: SharedCounter;
+  /** A secret the replicas share (store.redis's encryption key, base64), so each accepts the others' stand-ins; without it, a random one. */
+  readonly standInSecret?: string | undefined;
 }
 
 /** Everything that decides whether a caller may use the proxy, for the listeners of one gateway. */
@@ -66,7 +68,7 @@ export function createInbound(options: InboundOptions): Inbound {
   // Made with the first listener's app and shared by all, so a key has one budget whichever port it uses.
   let shared: Promise<Admission | undefined> | undefined;
   // Shared by all listeners too: a stand-in got on one port works on every other.
-  const standIns = new StandIns();
+  const standIns = new StandIns(standInSigningKey(config, options.standInSecret));
   return {
     screen(request) {
       return firstRefusal(request, checks);
