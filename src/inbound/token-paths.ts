@@ -8,10 +8,18 @@ const MAY_BE_TOKEN_PATH = /token|%/i;
 /** The main listener's own token endpoint, beside the per-route ones. */
 export const LOCAL_TOKEN_ENDPOINT = '/-/oauth/token';
 
-/** A path (after a route's prefix) the local token endpoint answers: exactly one of GreenLake's token paths. */
-export function isLocalTokenPath(pathAndQuery: string): boolean {
-  const path = pathOf(pathAndQuery);
+/** Whether `rawUrl` after its first `prefixLength` characters (a route's prefix) is exactly one of GreenLake's token paths. */
+export function isLocalTokenPath(rawUrl: string, prefixLength = 0): boolean {
+  // Hot path (every request on a route): a test without allocation first.
+  const pathEnd = queryStart(rawUrl);
+  if (!rawUrl.endsWith('/token', pathEnd) && !rawUrl.endsWith('/token.oauth2', pathEnd)) return false;
+  const path = pathOf(rawUrl).slice(prefixLength);
   return path === CLASSIC_TOKEN_PATH || WORKSPACE_TOKEN_PATH.test(path);
+}
+
+function queryStart(rawUrl: string): number {
+  const queryAt = rawUrl.indexOf('?');
+  return queryAt === -1 ? rawUrl.length : queryAt;
 }
 
 /**

@@ -159,7 +159,7 @@ async function proxyRequest(
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
   request.proxy.dscc = speaksDscc(match.route, match.upstreamPath);
-  if (inbound.issuesStandIns && isLocalTokenPath(rawUrl.slice(match.route.mountPrefix.length))) return answerTokenRequest(inbound, request, reply);
+  if (inbound.issuesStandIns && isLocalTokenPath(rawUrl, match.route.mountPrefix.length)) return answerTokenRequest(inbound, request, reply);
   inbound.authorize(request, match.route.name, match.route.config.client);
   const chosen = withTenant(match, request.headers);
   request.proxy.tenant = chosen.keeper.tenant;
