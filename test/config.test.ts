@@ -261,6 +261,7 @@ t.test('defaults', async (t) => {
     jwt: undefined,
     rateLimit: undefined,
     maxHeaderBytes: 16384,
+    localTokens: { enabled: true, lifetimeSeconds: 900, clients: [] },
   });
   t.strictSame(config.tokens, { minTtlSeconds: 10, maxAttempts: 4, backoffBaseMs: 250, backoffMaxMs: 30000, defaultLifetimeSeconds: 300 });
   t.equal(config.caFile, undefined);

@@ -111,7 +111,7 @@ t.test("the caller's credentials never reach GreenLake; Host is the upstream's; 
   t.equal(fresh.json<{ headers: Record<string, string> }>().headers['x-request-id'], created);
 });
 
-t.test('Location: relative passes unchanged, absolute on the upstream points back at the proxy', async (t) => {
+t.test('Location: root-relative gets the route prefix, absolute on the upstream points back at the proxy', async (t) => {
   const emu = await emulator(t);
   const gw = await proxy(t, configFor(emu));
   const http = client(t);
@@ -122,7 +122,7 @@ t.test('Location: relative passes unchanged, absolute on the upstream points bac
     body: JSON.stringify({ serialNumber: 'SN1' }),
   });
   t.equal(accepted.status, 202);
-  t.match(accepted.headers.location, /^\/devices\/v1\/async-operations\/[\w-]+$/, 'relative Location unchanged');
+  t.match(accepted.headers.location, /^\/glp\/global\/devices\/v1\/async-operations\/[\w-]+$/, 'root-relative Location gets the route prefix');
 
   const absolute = `${emu.url}/devices/v1/async-operations/abc?x=1`;
   const redirected = await call(http, `${gw.url}/glp/global/redirect?to=${encodeURIComponent(absolute)}&status=303`);

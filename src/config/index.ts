@@ -1,6 +1,6 @@
 /** Configuration: loading, validation, the built-in route catalog, and client secrets. */
 export type * from './types.ts';
-export { catalog } from './catalog.ts';
+export { catalog, findCatalogEntry } from './catalog.ts';
 export { ConfigError } from './errors.ts';
 export { loadConfig, parseConfig } from './load.ts';
 export type { CommandLineOverrides, LoadOptions, ListenOverrides } from './load.ts';

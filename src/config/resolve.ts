@@ -121,7 +121,30 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkUnauthenticatedExposure(listen['host'], inbound),
     ...checkApiKeys(inbound['apiKeys'], clients, routeNames(raw['routes'])),
     ...checkJwtClients(inbound['jwt'], clients),
+    ...checkLocalTokenClients(inbound),
   ];
+}
+
+/**
+ * localTokens.clients guard the token endpoint of a proxy without inbound authentication. With
+ * apiKeys or jwt the caller's key or JWT is the secret, so a stand-in carries its rights: a
+ * second set of credentials there would issue stand-ins bound to nobody.
+ */
+function checkLocalTokenClients(inbound: Record<string, unknown>): Problem[] {
+  const localTokens = isRecord(inbound['localTokens']) ? inbound['localTokens'] : {};
+  const clients = localTokens['clients'];
+  if (!Array.isArray(clients)) return [];
+  const at = 'inbound.localTokens.clients';
+  const hasApiKeys = Array.isArray(inbound['apiKeys']) && inbound['apiKeys'].length > 0;
+  if (hasApiKeys || inbound['jwt'] !== undefined) {
+    return [{ path: at, message: 'not with inbound.apiKeys or inbound.jwt: token requests then present the API key or JWT as client_secret (leave clients out)' }];
+  }
+  if (localTokens['enabled'] === false) return [{ path: at, message: 'has no effect with enabled: false (leave it out)' }];
+  const ids = clients.map((client) => (isRecord(client) ? client['clientId'] : undefined));
+  return duplicates(ids, (id) => typeof id === 'string').map(([first, second]) => ({
+    path: `${at}[${second}].clientId`,
+    message: `duplicates ${at}[${first}].clientId`,
+  }));
 }
 
 const EXPOSED_WITHOUT_AUTHENTICATION =
@@ -425,6 +448,7 @@ function buildInbound(inbound: ParsedInbound): InboundConfig {
     jwt: inbound.jwt,
     rateLimit: inbound.rateLimit,
     maxHeaderBytes: inbound.maxHeaderBytes,
+    localTokens: { ...inbound.localTokens, clients: inbound.localTokens.clients ?? [] },
   };
 }
 

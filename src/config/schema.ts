@@ -33,6 +33,14 @@ export const INBOUND_DEFAULTS = {
   jwtClaim: 'groups',
 } as const;
 
+/** The local token endpoint (inbound.localTokens): on, stand-ins living as long as a workspace token (900 s). */
+export const LOCAL_TOKEN_DEFAULTS = {
+  enabled: true,
+  lifetimeSeconds: 900,
+} as const;
+/** A stand-in lives at least a minute (tools refresh ahead of expiry) and at most a day. */
+export const LOCAL_TOKEN_LIFETIME_RANGE = { min: 60, max: 86_400 } as const;
+
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const satisfies readonly HttpMethod[];
 
 export const RATE_LIMIT_DEFAULTS = {
@@ -276,6 +284,17 @@ const jwtSchema = z.strictObject({
   clients: z.record(z.string(), z.array(nonEmptyString).min(1, { error: 'must name at least one client' })),
 });
 
+const localTokenClientSchema = z.strictObject({
+  clientId: nonEmptyString,
+  clientSecretHash: ruled(checkKeyHash),
+});
+
+const localTokensSchema = z.strictObject({
+  enabled: z.boolean().default(LOCAL_TOKEN_DEFAULTS.enabled),
+  lifetimeSeconds: integerIn(LOCAL_TOKEN_LIFETIME_RANGE.min, LOCAL_TOKEN_LIFETIME_RANGE.max).default(LOCAL_TOKEN_DEFAULTS.lifetimeSeconds),
+  clients: nonEmptyList(localTokenClientSchema).optional(),
+});
+
 const inboundSchema = z.strictObject({
   allowUnauthenticated: z.boolean().default(false),
   allowedHosts: z.array(ruled(checkHostName)).default([]),
@@ -290,6 +309,7 @@ const inboundSchema = z.strictObject({
     })
     .optional(),
   maxHeaderBytes: integerIn(1024, 1024 * 1024).default(INBOUND_DEFAULTS.maxHeaderBytes),
+  localTokens: localTokensSchema.prefault({}),
 });
 
 const timeoutsSchema = z.strictObject({

@@ -103,6 +103,30 @@ export interface InboundConfig {
   readonly rateLimit: RateLimitConfig | undefined;
   /** Largest request head (request line and headers) accepted; larger ones get 431. */
   readonly maxHeaderBytes: number;
+  /** The local token endpoint, for tools that insist on fetching a token themselves. */
+  readonly localTokens: LocalTokensConfig;
+}
+
+/**
+ * `POST <prefix>/as/token.oauth2`, `POST <prefix>/authorization/v2/oauth2/<id>/token` and
+ * `POST /-/oauth/token` answer a stand-in token, worthless anywhere but this proxy.
+ */
+export interface LocalTokensConfig {
+  /** false: those paths are forwarded like any other, with the caller's own credentials (never the proxy's token). */
+  readonly enabled: boolean;
+  /** expires_in of a stand-in (capped by the expiry of the JWT it was issued for). */
+  readonly lifetimeSeconds: number;
+  /**
+   * Without inbound authentication only: the client ID and secret a token request must present;
+   * empty: any. With apiKeys or jwt, the caller's API key or JWT is its client secret instead.
+   */
+  readonly clients: readonly LocalTokenClientConfig[];
+}
+
+export interface LocalTokenClientConfig {
+  readonly clientId: string;
+  /** `sha256:<64 hex digits>` of the secret (greenlake-proxy hash-key prints it). */
+  readonly clientSecretHash: string;
 }
 
 export interface RequiredHeaderConfig {

@@ -6,14 +6,22 @@ import { Authenticator } from './authenticate.ts';
 import { checkBrowserRequest } from './browser.ts';
 import { InboundError } from './errors.ts';
 import { HostAllowList } from './hosts.ts';
+import { grantStandIn, type StandInGrant, type TokenRequestCredentials } from './local-tokens.ts';
 import { checkScope, type Principal } from './principal.ts';
 import type { RateLimiter, SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
+import { standInSigningKey, StandIns } from './stand-ins.ts';
+import { isTokenEndpointPath } from './token-paths.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Set once the caller's key or token has been accepted; undefined without inbound authentication. */
     principal: Principal | undefined;
+    /**
+     * A token request (POST to a token endpoint path) whose headers proved no one: its client
+     * credentials may still (local-tokens.ts); anything else about it is refused with this.
+     */
+    authRefusal: InboundError | undefined;
   }
 }
 
@@ -27,6 +35,8 @@ export interface InboundOptions {
   readonly dispatcher?: Dispatcher;
   /** Where replicas count rate limits together (Redis); without it, each process counts its own. */
   readonly counter?: SharedCounter;
+  /** A secret the replicas share (store.redis's encryption key, base64), so each accepts the others' stand-ins; without it, a random one. */
+  readonly standInSecret?: string | undefined;
 }
 
 /** Everything that decides whether a caller may use the proxy, for the listeners of one gateway. */
@@ -41,6 +51,10 @@ export interface Inbound {
   register(app: FastifyInstance): Promise<void>;
   /** Before forwarding: throws InboundError when the principal may not use this method, route or client. */
   authorize(request: FastifyRequest, route: string, client: string): void;
+  /** Whether token endpoint paths are answered by the proxy (inbound.localTokens.enabled). */
+  readonly issuesStandIns: boolean;
+  /** The local token endpoint's decision: a stand-in, or why not. */
+  grantStandIn(presented: TokenRequestCredentials): Promise<StandInGrant>;
 }
 
 export function createInbound(options: InboundOptions): Inbound {
@@ -53,20 +67,29 @@ export function createInbound(options: InboundOptions): Inbound {
   };
   // Made with the first listener's app and shared by all, so a key has one budget whichever port it uses.
   let shared: Promise<Admission | undefined> | undefined;
+  // Shared by all listeners too: a stand-in got on one port works on every other.
+  const standIns = new StandIns(standInSigningKey(config, options.standInSecret));
   return {
     screen(request) {
       return firstRefusal(request, checks);
     },
     async register(app) {
       app.decorateRequest('principal', undefined);
-      const admission = await (shared ??= admissionFor(app, options, checks.openRoutes));
+      app.decorateRequest('authRefusal', undefined);
+      const admission = await (shared ??= admissionFor(app, options, checks.openRoutes, standIns));
       if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },
     authorize(request, route, client) {
+      if (request.authRefusal !== undefined) throw request.authRefusal;
       const principal = request.principal;
       if (principal === undefined) return;
       const refusal = checkScope(principal, request.method, route, client);
       if (refusal !== undefined) throw refusal;
+    },
+    issuesStandIns: config.localTokens.enabled,
+    async grantStandIn(presented) {
+      const admission = await shared;
+      return grantStandIn(config.localTokens, admission?.authenticator, standIns, presented);
     },
   };
 }
@@ -94,11 +117,11 @@ function firstRefusal(request: FastifyRequest, checks: RequestChecks): InboundEr
  * Authentication and rate limiting, when configured. jose and @fastify/rate-limit are loaded
  * only then: a laptop or sidecar proxy never pays their memory and start time.
  */
-async function admissionFor(app: FastifyInstance, options: InboundOptions, openRoutes: ReadonlySet<string>): Promise<Admission | undefined> {
+async function admissionFor(app: FastifyInstance, options: InboundOptions, openRoutes: ReadonlySet<string>, standIns: StandIns): Promise<Admission | undefined> {
   const { config } = options;
   const keys = new KeyRing(config.apiKeys);
   const jwt = config.jwt === undefined ? undefined : new (await import('./jwt.ts')).JwtVerifier(config.jwt, options.dispatcher);
-  const authenticator = keys.size > 0 || jwt !== undefined ? new Authenticator(keys, jwt) : undefined;
+  const authenticator = keys.size > 0 || jwt !== undefined ? new Authenticator(keys, jwt, standIns) : undefined;
   const limiter =
     config.rateLimit === undefined ? undefined : await (await import('./rate-limit.ts')).createRateLimiter(app, config.rateLimit, options.counter);
   return authenticator === undefined && limiter === undefined ? undefined : { authenticator, limiter, openRoutes };
@@ -117,7 +140,10 @@ async function admit(request: FastifyRequest, reply: FastifyReply, { authenticat
   if (outcome !== undefined && !(outcome instanceof InboundError)) request.principal = outcome;
   const limited = limiter === undefined ? undefined : await limiter(request, reply);
   if (limited !== undefined) throw limited;
-  if (outcome instanceof InboundError) throw outcome;
+  if (!(outcome instanceof InboundError)) return;
+  // Counted above like any attempt; the token endpoint judges its client credentials itself.
+  if (request.method === 'POST' && isTokenEndpointPath(request.raw.url ?? '')) request.authRefusal = outcome;
+  else throw outcome;
 }
 
 function isOpen(request: FastifyRequest, openRoutes: ReadonlySet<string>): boolean {

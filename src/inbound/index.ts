@@ -5,3 +5,6 @@ export { createInbound, type Inbound, type InboundOptions } from './guard.ts';
 export type { Principal } from './principal.ts';
 export type { SharedCounter } from './rate-limit.ts';
 export { readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from './tls.ts';
+export type { StandInGrant, TokenRequestCredentials } from './local-tokens.ts';
+export { isLocalTokenPath, isTokenEndpointPath, LOCAL_TOKEN_ENDPOINT } from './token-paths.ts';
+export { STAND_IN_PREFIX } from './stand-ins.ts';

@@ -42,6 +42,7 @@ export class JwtVerifier {
       clients: this.#clientsFor(claims[this.#config.claim]),
       routes: undefined,
       methods: undefined,
+      expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
     };
   }
 

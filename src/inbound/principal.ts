@@ -9,6 +9,8 @@ export interface Principal {
   readonly routes: ReadonlySet<string> | undefined;
   /** Undefined: every method. */
   readonly methods: ReadonlySet<string> | undefined;
+  /** When the credential it was proven by expires (a JWT's exp), ms since the epoch; undefined: never (an API key). */
+  readonly expiresAt?: number | undefined;
 }
 
 /** Whether the principal may send `method` to `route`, whose token belongs to `client`. */

@@ -11,10 +11,12 @@ import Fastify, {
 } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RateBudgets } from '../budget/index.ts';
-import { InboundError, type Inbound, type TlsMaterial } from '../inbound/index.ts';
+import { InboundError, isLocalTokenPath, LOCAL_TOKEN_ENDPOINT, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
 import { errorBody, fromClientError, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
+import { speaksDscc, urlSpeaksDscc } from './dscc.ts';
 import { forward, type ForwardContext } from './forward.ts';
+import { answerTokenRequest } from './local-token.ts';
 import type { RequestObserver } from './observer.ts';
 import type { RouteTable } from './route-table.ts';
 import { withTenant } from './tenant.ts';
@@ -32,6 +34,8 @@ export interface ProxyRequestInfo {
   heldMs: number;
   /** Sent again after an upstream 429. */
   retriedAfter429: boolean;
+  /** The proxy's own errors also carry DSCC's fields (dscc.ts); undefined until a route is chosen. */
+  dscc?: boolean | undefined;
 }
 
 declare module 'fastify' {
@@ -90,7 +94,7 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
     // trustProxy stays off: X-Forwarded-* never decides a caller's address, protocol or host.
     trustProxy: false,
     connectionTimeout: options.listener.idleTimeoutMs,
-    frameworkErrors: (err, request, reply) => sendError(asProxyError(err), request, reply),
+    frameworkErrors: (err, request, reply) => sendError(asProxyError(err), request, reply, table),
     clientErrorHandler: (err, socket) => answerClientError(err, socket, options.logger),
   });
 
@@ -120,10 +124,11 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   await options.inbound.register(app);
 
   options.admin(app);
+  if (options.inbound.issuesStandIns) app.all(LOCAL_TOKEN_ENDPOINT, (request, reply) => answerTokenRequest(options.inbound, request, reply));
   const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget };
   app.all('*', (request, reply) => proxyRequest(table, options.inbound, forwarding, request, reply));
-  app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply));
-  app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply));
+  app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply, table));
+  app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply, table));
   return app;
 }
 
@@ -153,6 +158,8 @@ async function proxyRequest(
   if (!match) throw notFound(rawUrl, table);
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
+  request.proxy.dscc = speaksDscc(match.route, match.upstreamPath);
+  if (inbound.issuesStandIns && isLocalTokenPath(rawUrl, match.route.mountPrefix.length)) return answerTokenRequest(inbound, request, reply);
   inbound.authorize(request, match.route.name, match.route.config.client);
   const chosen = withTenant(match, request.headers);
   request.proxy.tenant = chosen.keeper.tenant;
@@ -167,14 +174,14 @@ function notFound(rawUrl: string, table: RouteTable): ProxyError {
   return new ProxyError('GREENLAKE_PROXY_ROUTE_NOT_FOUND', `no route for ${shown}${known}`);
 }
 
-function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply, table: RouteTable): FastifyReply {
   const level = err.statusCode >= 500 ? 'warn' : 'info';
   request.log[level]({ reqId: request.id, code: err.code, err: err.message, cause: describeCause(err.cause) }, 'request failed');
   return reply
     .code(err.statusCode)
     .header('x-request-id', request.id)
     .type('application/json; charset=utf-8')
-    .send(errorBody(err, request.id));
+    .send(errorBody(err, request.id, request.proxy?.dscc ?? urlSpeaksDscc(table, request.raw.url ?? '')));
 }
 
 /** Fastify's own 4xx errors say what was wrong; anything unexpected is a 500 that says nothing more. */

@@ -67,14 +67,22 @@ export interface GreenLakeErrorBody {
   readonly errorDetails?: readonly ErrorDetail[];
 }
 
-export function errorBody(err: ProxyError, requestId: string): GreenLakeErrorBody {
-  return {
+/** The fields Data Services v1 clients read from an error (DSCC OpenAPI `Error`). */
+export interface DsccErrorFields {
+  readonly error: string;
+  readonly traceId: string;
+}
+
+/** GreenLake's shape always; `dscc`: with DSCC's `error` and `traceId` too (its `errorCode` is the same field). */
+export function errorBody(err: ProxyError, requestId: string, dscc = false): GreenLakeErrorBody | (GreenLakeErrorBody & DsccErrorFields) {
+  const body: GreenLakeErrorBody = {
     httpStatusCode: err.statusCode,
     errorCode: err.code,
     message: err.message,
     debugId: requestId,
     ...(err.details.length > 0 && { errorDetails: err.details }),
   };
+  return dscc ? { ...body, error: err.message, traceId: requestId } : body;
 }
 
 /** The budget's refusal as the proxy's own 429 (forward.ts adds Retry-After). */

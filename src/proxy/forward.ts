@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { BudgetKey, RateBudgets } from '../budget/index.ts';
+import { isTokenEndpointPath } from '../inbound/index.ts';
 import { errorBody, fromBudgetRefusal, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
@@ -41,6 +42,8 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   const cached = keeper.current();
   const pendingBody = readRequestBody(request.raw, MAX_REPLAY_BYTES);
   const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
+  // A token request carries the caller's credentials: it gets no token of ours, and is sent once.
+  if (isTokenEndpointPath(match.upstreamPath)) return sendOnce(ctx, match, request, reply, body);
   const token = cached ?? (await keeper.get());
   reply.hijack();
   const res = reply.raw;
@@ -50,6 +53,12 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   request.proxy.replayed = true;
   const fresh = await tokenForRetry(match, request, res);
   if (fresh !== undefined) await send(ctx, match, request, res, fresh, body, { lastTry: true, api });
+}
+
+/** Its 401 says nothing about the proxy's token (never invalidated, nothing fetched) and it is never replayed. */
+async function sendOnce(ctx: ForwardContext, match: RouteMatch, request: FastifyRequest, reply: FastifyReply, body: RequestBody): Promise<void> {
+  reply.hijack();
+  await send(ctx, match, request, reply.raw, undefined, body, { lastTry: true, api: undefined });
 }
 
 /** The token for a second try, after the reply was hijacked: a failure is written as an error. */
@@ -99,14 +108,15 @@ type SendResult = 'answered' | 'refused' | 'throttled';
 
 /**
  * One upstream exchange. 'refused': a 401 that may be replayed; 'throttled': a 429 that may be
- * retried once the budget reopens (their bodies were discarded).
+ * retried once the budget reopens (their bodies were discarded). `token` undefined: the caller's
+ * own credentials pass instead (a token request).
  */
 async function send(
   ctx: ForwardContext,
   match: RouteMatch,
   request: FastifyRequest,
   res: ServerResponse,
-  token: string,
+  token: string | undefined,
   body: RequestBody,
   { lastTry = false, retry429 = false, api }: { lastTry?: boolean; retry429?: boolean; api: BudgetKey | undefined },
 ): Promise<SendResult> {
@@ -133,7 +143,7 @@ async function send(
             return null;
           }
         }
-        if (statusCode === 401) {
+        if (statusCode === 401 && token !== undefined) {
           if (!lastTry) match.keeper.invalidate(token);
           if (!lastTry && body.replayable) {
             result = 'refused';
@@ -165,7 +175,7 @@ async function send(
 function writeError(res: ServerResponse, err: ProxyError, request: FastifyRequest, headers: Record<string, string> = {}): void {
   request.log[err.statusCode >= 500 ? 'warn' : 'info']({ reqId: request.id, code: err.code, err: err.message, cause: describe(err.cause) }, 'request failed');
   if (res.headersSent || res.destroyed) return;
-  const json = JSON.stringify(errorBody(err, request.id));
+  const json = JSON.stringify(errorBody(err, request.id, request.proxy.dscc));
   res.writeHead(err.statusCode, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),

@@ -34,17 +34,27 @@ const DROPPED_DOWNSTREAM = new Set([
 
 export type HeaderValues = Record<string, string | string[]>;
 
+/** `token` undefined: a token request, which carries the caller's own credentials (callerCredential). */
 export function upstreamHeaders(
   inbound: IncomingHttpHeaders,
-  token: string,
+  token: string | undefined,
   requestId: string,
   contentLength: number | undefined,
 ): HeaderValues {
   const out = passingHeaders(inbound, DROPPED_UPSTREAM);
-  out.authorization = `Bearer ${token}`;
+  const authorization = token === undefined ? callerCredential(inbound.authorization) : `Bearer ${token}`;
+  if (authorization !== undefined) out.authorization = authorization;
   out['x-request-id'] = requestId;
   if (contentLength !== undefined) out['content-length'] = String(contentLength);
   return out;
+}
+
+/**
+ * What a token request may pass on: HTTP Basic client credentials (client_secret_basic). A
+ * Bearer value is never passed: it is the caller's key or JWT for this proxy, or a stand-in.
+ */
+function callerCredential(authorization: string | undefined): string | undefined {
+  return authorization !== undefined && /^basic /i.test(authorization) ? authorization : undefined;
 }
 
 export function downstreamHeaders(
@@ -60,15 +70,37 @@ export function downstreamHeaders(
 }
 
 /**
- * Relative locations pass unchanged; absolute ones on the route's upstream point back
- * at the proxy, so a client following them keeps going through it.
+ * Where a Location leads a client that resolves it against the URL it called (RFC 3986), so
+ * that it keeps going through the proxy: absolute ones on the route's upstream and root-relative
+ * ones (`/devices/v1/async-operations/ID`, GreenLake's async answers) are mapped from the
+ * upstream's base path to the route's mount prefix. Other relative forms (`x`, `../x`, `?q`)
+ * already resolve correctly, and a network-path `//host/x` names another host: those, absolute
+ * URLs elsewhere and root-relative ones outside the base path pass unchanged.
  */
 export function rewriteLocation(location: string, route: MountedRoute, proxyOrigin: string): string {
+  if (location.startsWith('/')) return location.startsWith('//') ? location : rootRelative(location, route);
   const base = route.upstreamOrigin + route.upstreamBasePath;
-  if (!location.startsWith(base)) return location;
+  const rest = restUnder(location, base);
+  return rest === undefined ? location : proxyOrigin + route.mountPrefix + rest;
+}
+
+/**
+ * `/base/x` from an upstream https://h/base is the route's `<prefix>/x`. One outside the base
+ * path stays as sent: it then resolves on the proxy's own origin (usually a 404 naming the
+ * routes), never off the proxy, where the client would take its proxy credentials along.
+ */
+function rootRelative(location: string, route: MountedRoute): string {
+  const rest = restUnder(location, route.upstreamBasePath);
+  if (rest === undefined) return location;
+  const mapped = route.mountPrefix + rest;
+  return mapped.startsWith('/') ? mapped : `/${mapped}`;
+}
+
+/** What follows `base` in `location` at a path boundary (`/base` covers `/base/x`, `/base?q`, never `/basement`); undefined: not under it. */
+function restUnder(location: string, base: string): string | undefined {
+  if (!location.startsWith(base)) return undefined;
   const rest = location.slice(base.length);
-  if (rest !== '' && !'/?#'.includes(rest.charAt(0))) return location;
-  return proxyOrigin + route.mountPrefix + rest;
+  return rest === '' || '/?#'.includes(rest.charAt(0)) ? rest : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { RouteConfig } from '../config/index.ts';
+import { findCatalogEntry, type CatalogEntry, type RouteConfig } from '../config/index.ts';
 import type { TokenKeeper } from '../tokens/index.ts';
 import { ProxyError } from './errors.ts';
 
@@ -9,6 +9,10 @@ export interface MountedRoute {
   /** Where the route starts on this listener: its prefix on the main listener, '' on its own port. */
   readonly mountPrefix: string;
   readonly upstreamOrigin: string;
+  /** The upstream's host name, lower case. */
+  readonly upstreamHost: string;
+  /** The catalog's service for the route's prefix; undefined for a prefix (or port) not in the catalog. */
+  readonly service: CatalogEntry['service'] | undefined;
   /** Path of the upstream URL before the forwarded path: '' or e.g. `/base`. */
   readonly upstreamBasePath: string;
   readonly config: RouteConfig;
@@ -35,6 +39,8 @@ export function mountRoute(config: RouteConfig, mountPrefix: string, keeper: Tok
     name: config.prefix ?? `port:${config.port}`,
     mountPrefix,
     upstreamOrigin: url.origin,
+    upstreamHost: url.hostname,
+    service: config.prefix === undefined ? undefined : findCatalogEntry(config.prefix)?.service,
     upstreamBasePath: url.pathname === '/' ? '' : url.pathname,
     config,
     keeper,
@@ -63,11 +69,17 @@ export class RouteTable {
     if (!rawUrl.startsWith('/')) {
       throw new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'request target must be a path (origin-form), not an absolute URL');
     }
+    const found = this.routeAt(rawUrl);
+    if (found === undefined) return undefined;
+    rejectPathEscapes(found.rest);
+    return { route: found.route, upstreamPath: joinPath(found.route.upstreamBasePath, found.rest), keeper: found.route.keeper };
+  }
+
+  /** The route whose prefix `rawUrl` starts with, and what follows the prefix; no check of that rest. */
+  routeAt(rawUrl: string): { readonly route: MountedRoute; readonly rest: string } | undefined {
     for (const route of this.#routes) {
       const rest = restAfterPrefix(rawUrl, route.mountPrefix);
-      if (rest === undefined) continue;
-      rejectPathEscapes(rest);
-      return { route, upstreamPath: joinPath(route.upstreamBasePath, rest), keeper: route.keeper };
+      if (rest !== undefined) return { route, rest };
     }
     return undefined;
   }

@@ -67,7 +67,14 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     metrics: async () => ({ contentType: metrics.contentType, text: await metrics.text() }),
     requestQuit: () => quit.resolve(),
   };
-  const inbound = createInbound({ config: config.inbound, listenHost: config.listen.host, openRoutes: PROBE_PATHS, dispatcher: agent, counter: store });
+  const inbound = createInbound({
+    config: config.inbound,
+    listenHost: config.listen.host,
+    openRoutes: PROBE_PATHS,
+    dispatcher: agent,
+    counter: store,
+    standInSecret: config.store?.redis.encryptionKey,
+  });
   const apps: FastifyInstance[] = [];
   const build = async (routes: MountedRoute[]): Promise<RouteListener> => {
     const table = new RouteTable(routes);
