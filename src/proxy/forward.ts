@@ -145,11 +145,12 @@ async function send(
         res.writeHead(statusCode, downstreamHeaders(headers as Record<string, string | string[]>, route, proxyOrigin, request.id));
         return res;
       },
+      res,
     );
   } catch (cause) {
     if (cause instanceof CallerGoneError) {
       // Routine (a closed tab, a killed script): not a warning.
-      request.log.info({ reqId: request.id }, 'caller went away before the answer was complete');
+      request.log.info({ reqId: request.id, code: cause.code }, 'caller went away before the answer was complete');
     } else if (res.headersSent) {
       // relay() has already cut the caller's connection.
       request.log.warn({ reqId: request.id, err: describe(cause) }, 'upstream answer cut short');
