@@ -421,6 +421,7 @@ function buildInbound(inbound: ParsedInbound): InboundConfig {
       clients: key.clients,
       routes: key.routes,
       methods: key.methods,
+      admin: key.admin,
     })),
     jwt: inbound.jwt,
     rateLimit: inbound.rateLimit,

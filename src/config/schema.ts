@@ -260,13 +260,17 @@ function nonEmptyList<T extends z.ZodType>(item: T) {
   return z.array(item).min(1, { error: 'must not be empty (leave it out instead)' });
 }
 
-const apiKeySchema = z.strictObject({
-  name: ruled(checkClientName),
-  keyHash: ruled(checkKeyHash),
-  clients: z.array(nonEmptyString).min(1, { error: 'must name at least one client' }),
-  routes: nonEmptyList(nonEmptyString).optional(),
-  methods: nonEmptyList(z.enum(HTTP_METHODS)).optional(),
-});
+const apiKeySchema = z
+  .strictObject({
+    name: ruled(checkClientName),
+    keyHash: ruled(checkKeyHash),
+    clients: z.array(nonEmptyString).default([]),
+    routes: nonEmptyList(nonEmptyString).optional(),
+    methods: nonEmptyList(z.enum(HTTP_METHODS)).optional(),
+    /** May read /-/status, /-/metrics and the status page, and POST /-/quit. */
+    admin: z.boolean().default(false),
+  })
+  .refine((key) => key.clients.length > 0 || key.admin, { path: ['clients'], error: 'must name at least one client (or the key is admin: true only)' });
 
 const jwtSchema = z.strictObject({
   issuer: nonEmptyString,
@@ -274,6 +278,8 @@ const jwtSchema = z.strictObject({
   jwksUrl: httpUrl,
   claim: nonEmptyString.default(INBOUND_DEFAULTS.jwtClaim),
   clients: z.record(z.string(), z.array(nonEmptyString).min(1, { error: 'must name at least one client' })),
+  /** Values of `claim` whose holders get the admin scope (/-/status, /-/metrics, /-/quit, the status page). */
+  adminClaimValues: z.array(nonEmptyString).default([]),
 });
 
 const inboundSchema = z.strictObject({

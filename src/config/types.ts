@@ -121,6 +121,8 @@ export interface ApiKeyConfig {
   readonly routes: readonly string[] | undefined;
   /** Methods it may use; undefined: all. */
   readonly methods: readonly HttpMethod[] | undefined;
+  /** May use the admin endpoints (/-/status, /-/metrics, /-/quit, the status page). */
+  readonly admin: boolean;
 }
 
 /** Bearer JWTs from the team's identity provider. */
@@ -132,6 +134,8 @@ export interface JwtConfig {
   readonly claim: string;
   /** Claim value -> client names its holder may use. */
   readonly clients: Readonly<Record<string, readonly string[]>>;
+  /** Claim values whose holders may use the admin endpoints. */
+  readonly adminClaimValues: readonly string[];
 }
 
 export interface RateLimitConfig {
