@@ -251,6 +251,7 @@ t.test('defaults', async (t) => {
     shutdownGraceMs: 25000,
     inboundHeadersMs: 30000,
     inboundIdleMs: 330000,
+    requestBodyHoldMs: 10000,
   });
   t.strictSame(config.inbound, {
     allowUnauthenticated: false,
@@ -261,6 +262,7 @@ t.test('defaults', async (t) => {
     jwt: undefined,
     rateLimit: undefined,
     maxHeaderBytes: 16384,
+    maxReplayMemoryBytes: 67108864,
   });
   t.strictSame(config.tokens, { minTtlSeconds: 10, maxAttempts: 4, backoffBaseMs: 250, backoffMaxMs: 30000, defaultLifetimeSeconds: 300 });
   t.equal(config.caFile, undefined);

@@ -426,6 +426,7 @@ function buildInbound(inbound: ParsedInbound): InboundConfig {
     jwt: inbound.jwt,
     rateLimit: inbound.rateLimit,
     maxHeaderBytes: inbound.maxHeaderBytes,
+    maxReplayMemoryBytes: inbound.maxReplayMemoryBytes,
   };
 }
 

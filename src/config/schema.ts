@@ -25,10 +25,12 @@ export const TIMEOUT_DEFAULTS = {
   inboundHeadersMs: 30_000,
   // Longer than upstreamBodyMs, so that a silent upstream is reported by its own timeout (504) first.
   inboundIdleMs: 330_000,
+  requestBodyHoldMs: 10_000,
 } as const satisfies TimeoutsConfig;
 
 export const INBOUND_DEFAULTS = {
   maxHeaderBytes: 16 * 1024,
+  maxReplayMemoryBytes: 64 * 1024 * 1024,
   rateLimitWindowMs: 60_000,
   jwtClaim: 'groups',
 } as const;
@@ -296,6 +298,7 @@ const inboundSchema = z.strictObject({
     })
     .optional(),
   maxHeaderBytes: integerIn(1024, 1024 * 1024).default(INBOUND_DEFAULTS.maxHeaderBytes),
+  maxReplayMemoryBytes: integerIn(0, 16 * 1024 * 1024 * 1024).default(INBOUND_DEFAULTS.maxReplayMemoryBytes),
 });
 
 const timeoutsSchema = z.strictObject({
@@ -307,6 +310,7 @@ const timeoutsSchema = z.strictObject({
   shutdownGraceMs: timerMs.default(TIMEOUT_DEFAULTS.shutdownGraceMs),
   inboundHeadersMs: timerMs.default(TIMEOUT_DEFAULTS.inboundHeadersMs),
   inboundIdleMs: timerMs.default(TIMEOUT_DEFAULTS.inboundIdleMs),
+  requestBodyHoldMs: timerMs.default(TIMEOUT_DEFAULTS.requestBodyHoldMs),
 });
 
 const tokensSchema = z.strictObject({

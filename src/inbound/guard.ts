@@ -110,6 +110,7 @@ function restartNeeded(before: InboundConfig, after: InboundConfig): string[] {
   const fixed: Array<[string, (c: InboundConfig) => unknown]> = [
     ['inbound.rateLimit', (c) => c.rateLimit],
     ['inbound.maxHeaderBytes', (c) => c.maxHeaderBytes],
+    ['inbound.maxReplayMemoryBytes', (c) => c.maxReplayMemoryBytes],
   ];
   return fixed.filter(([, pick]) => JSON.stringify(pick(before)) !== JSON.stringify(pick(after))).map(([name]) => name);
 }

@@ -17,6 +17,7 @@ import { requestArrived, requestDone, turnOf } from './connection-turns.ts';
 import { errorBody, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
 import { forward, type ForwardContext } from './forward.ts';
 import type { RequestObserver } from './observer.ts';
+import type { BodyHolding } from './request-body.ts';
 import { answerClientError, answerOutsideFastify } from './raw-answers.ts';
 import { ALLOWED_METHODS, checkRequestHead, restoreTarget, routableUrl } from './request-checks.ts';
 import type { RouteTable } from './route-table.ts';
@@ -69,6 +70,8 @@ export interface ListenerSettings {
   readonly headersTimeoutMs: number;
   /** Longest silence on a connection; never a cap on a whole (long) request. */
   readonly idleTimeoutMs: number;
+  /** Bodies held for a 401 replay: size, deadline and the memory shared by all listeners. */
+  readonly bodies: BodyHolding;
 }
 
 const ADMIN_PREFIX = '/-/';
@@ -138,7 +141,7 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   await options.inbound.register(app);
 
   options.admin(app);
-  const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget };
+  const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget, bodies: options.listener.bodies };
   app.all('*', (request, reply) => proxyRequest(table, options.inbound, forwarding, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply));
   app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply));

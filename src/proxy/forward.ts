@@ -5,19 +5,18 @@ import type { RateBudgets } from '../budget/index.ts';
 import { errorBody, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
-import { bodyLength, readRequestBody, type RequestBody } from './request-body.ts';
+import { bodyLength, readRequestBody, type BodyHolding, type RequestBody } from './request-body.ts';
 import { countedAsRelayed } from './reclaim.ts';
 import { CallerGoneError, relay } from './relay.ts';
 import type { RouteMatch } from './route-table.ts';
-
-/** Bodies up to this size are held so the request can be replayed once after a 401. */
-export const MAX_REPLAY_BYTES = 1024 * 1024;
 
 export interface ForwardContext {
   readonly dispatcher: Dispatcher;
   readonly observer: RequestObserver | undefined;
   /** Per-client rate-limit budgets; undefined: none kept (upstream 429s simply pass through). */
   readonly budget?: RateBudgets | undefined;
+  /** Which bodies are held so the request can be replayed once after a 401 (request-body.ts). */
+  readonly bodies: BodyHolding;
 }
 
 /**
@@ -38,7 +37,7 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   // Hot path: one Map lookup; only a client whose budget is used up has an entry.
   if (budget?.blockedUntil(match.route.config.client) !== undefined && !(await waitForBudget(budget, match, request, reply))) return;
   const cached = keeper.current();
-  const pendingBody = readRequestBody(request.raw, MAX_REPLAY_BYTES);
+  const pendingBody = readRequestBody(request.raw, ctx.bodies, reply.raw);
   const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
   const token = cached ?? (await keeper.get());
   reply.hijack();

@@ -7,7 +7,7 @@ import { isLoopbackAddress, type ProxyConfig, type RedisStoreConfig } from '../c
 import { createInbound, InboundError, readTlsFilesAtStart, watchTlsFiles, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
-import { buildProxyApp, errorBody, ProxyError, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
+import { buildProxyApp, DEFAULT_MAX_REPLAY_BODY_BYTES, errorBody, ReplayMemory, ProxyError, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
 import type { RedisTokenStore } from '../store/index.ts';
 import { TokenRegistry } from '../tokens/index.ts';
 import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
@@ -188,6 +188,7 @@ function listenerSettings(config: ProxyConfig): ListenerSettings {
     maxHeaderBytes: config.inbound.maxHeaderBytes,
     headersTimeoutMs: config.timeouts.inboundHeadersMs,
     idleTimeoutMs: config.timeouts.inboundIdleMs,
+    bodies: { maxBodyBytes: DEFAULT_MAX_REPLAY_BODY_BYTES, holdMs: config.timeouts.requestBodyHoldMs, memory: new ReplayMemory(config.inbound.maxReplayMemoryBytes) },
   };
 }
 

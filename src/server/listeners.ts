@@ -38,7 +38,7 @@ export function changesNeedingRestart(before: ProxyConfig, after: ProxyConfig): 
     ['listen', (c) => c.listen],
     ['admin', (c) => c.admin],
     ['caFile', (c) => c.caFile],
-    ['timeouts.upstream*/inbound*', (c) => [c.timeouts.upstreamConnectMs, c.timeouts.upstreamHeadersMs, c.timeouts.upstreamBodyMs, c.timeouts.inboundHeadersMs, c.timeouts.inboundIdleMs]],
+    ['timeouts.upstream*/inbound*/requestBodyHoldMs', (c) => [c.timeouts.upstreamConnectMs, c.timeouts.upstreamHeadersMs, c.timeouts.upstreamBodyMs, c.timeouts.inboundHeadersMs, c.timeouts.inboundIdleMs, c.timeouts.requestBodyHoldMs]],
     ['rateLimits.enabled', (c) => c.rateLimits.enabled],
     ['store', (c) => c.store],
   ];
