@@ -136,7 +136,8 @@ function readUpTo(stream: Readable, holding: BodyHolding, reserving: { bytes: nu
   });
 }
 
+/** The held chunks, each let go once passed on (a stalled rest must not keep them alive), then the rest. */
 async function* prepend(head: Buffer[], rest: Readable): AsyncIterable<Buffer> {
-  yield* head;
+  for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) yield chunk;
   for await (const chunk of rest) yield chunk as Buffer;
 }
