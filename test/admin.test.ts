@@ -1,5 +1,5 @@
 import t from 'tap';
-import { assertNoCredentialsIn, call, client, configFor, DEMO_SECRET, emulator, proxy, tokensSeenBy } from './helpers/index.ts';
+import { assertNoCredentialsIn, call, client, configFor, DEMO_SECRET, emulator, eventually, proxy, tokensSeenBy } from './helpers/index.ts';
 
 t.test('healthz, readyz and status answer; status shows token state and no credential', async (t) => {
   const emu = await emulator(t);
@@ -40,19 +40,18 @@ t.test('status reports token failures with the endpoint error', async (t) => {
   t.match(glp?.lastError?.message, /invalid_client/);
 });
 
-t.test('readiness turns 503 while shutting down', async (t) => {
+t.test('an in-flight request completes while the proxy shuts down, and readiness is 200 until then', async (t) => {
   const emu = await emulator(t);
   const gw = await proxy(t, configFor(emu));
   const http = client(t);
   emu.setApiFault({ kind: 'delay', ms: 600 });
   const inflight = call(http, `${gw.url}/glp/global/devices/v1/devices`);
-  while (emu.apiRequests.length < 1) await new Promise((r) => setTimeout(r, 10));
-  // A kept-alive connection opened before the shutdown asks for readiness during it.
-  const keepAlive = client(t);
-  t.equal((await call(keepAlive, `${gw.url}/-/readyz`)).status, 200);
+  await eventually('the upstream has the request', () => emu.apiRequests.length >= 1);
+  t.equal((await call(client(t), `${gw.url}/-/readyz`)).status, 200, 'ready before the shutdown');
   const closing = gw.gateway.close(5000);
-  const during = await call(keepAlive, `${gw.url}/-/readyz`).catch((err: Error) => ({ status: 0, err }));
-  t.not(during.status, 200, 'not ready while draining (503, or the connection is refused)');
+  // What a request on a busy kept-alive connection sees during the drain (503 from the proxy
+  // itself, readiness 'shutting down', status ready: false) is held by test/security/http-edges.test.ts:
+  // an idle kept-alive connection is closed at once, so no request on one can see it.
   t.equal((await inflight).status, 200, 'the in-flight request still completed');
   await closing;
 });

@@ -251,6 +251,7 @@ t.test('defaults', async (t) => {
     shutdownGraceMs: 25000,
     inboundHeadersMs: 30000,
     inboundIdleMs: 330000,
+    requestBodyHoldMs: 10000,
   });
   t.strictSame(config.inbound, {
     allowUnauthenticated: false,
@@ -262,6 +263,7 @@ t.test('defaults', async (t) => {
     rateLimit: undefined,
     maxHeaderBytes: 16384,
     localTokens: { enabled: true, lifetimeSeconds: 900, clients: [] },
+    maxReplayMemoryBytes: 67108864,
   });
   t.strictSame(config.tokens, { minTtlSeconds: 10, maxAttempts: 4, backoffBaseMs: 250, backoffMaxMs: 30000, defaultLifetimeSeconds: 300 });
   t.equal(config.caFile, undefined);
@@ -499,7 +501,8 @@ t.test('inbound: a full configuration resolves, host names normalised', async (t
   );
   t.strictSame(config.inbound.allowedHosts, ['proxy.team.example', '10.0.0.7', '[fd00::7]', '[fd00::8]']);
   t.strictSame(config.inbound.allowedOrigins, ['https://console.team.example', 'http://localhost:3000']);
-  t.strictSame(config.inbound.apiKeys, [{ name: 'ci', keyHash: KEY_HASH, clients: ['team'], routes: ['/lab', 'port:9001'], methods: ['GET', 'HEAD'] }]);
+  t.strictSame(config.inbound.apiKeys, [{ name: 'ci', keyHash: KEY_HASH, clients: ['team'], routes: ['/lab', 'port:9001'], methods: ['GET', 'HEAD'], admin: false }]);
+  t.strictSame(config.inbound.jwt?.adminClaimValues, [], 'no JWT holder is admin unless named');
   t.equal(config.inbound.jwt?.claim, 'groups', 'the JWT claim defaults to groups');
   t.strictSame(config.inbound.rateLimit, { max: 100, timeWindowMs: 60000 });
   t.equal(config.inbound.maxHeaderBytes, 8192);
@@ -514,8 +517,11 @@ t.test('inbound.apiKeys: hash format, known clients, routes and methods, no dupl
     ]);
   }
   t.strictSame(problemsOf(keys(apiKey({ clients: ['nobody'] }))), ['inbound.apiKeys[0].clients[0]: no client named "nobody"']);
-  t.strictSame(problemsOf(keys(apiKey({ clients: [] }))), ['inbound.apiKeys[0].clients: must name at least one client']);
-  t.strictSame(problemsOf(keys(apiKey({ clients: undefined }))), ['inbound.apiKeys[0].clients: missing']);
+  const noClient = ['inbound.apiKeys[0].clients: must name at least one client (or the key is admin: true only)'];
+  t.strictSame(problemsOf(keys(apiKey({ clients: [] }))), noClient);
+  t.strictSame(problemsOf(keys(apiKey({ clients: undefined }))), noClient);
+  t.strictSame(parse(keys(apiKey({ clients: [], admin: true }))).inbound.apiKeys[0]?.admin, true, 'an admin-only key needs no client');
+  t.strictSame(problemsOf(keys(apiKey({ admin: 'yes' }))), ['inbound.apiKeys[0].admin: expected true or false, got a string'], 'admin is validated');
   t.strictSame(problemsOf(keys(apiKey({ routes: ['/dscc/us1', '/nope', 'port:9001'] }))), [
     'inbound.apiKeys[0].routes[1]: no route named "/nope"',
     'inbound.apiKeys[0].routes[2]: no route named "port:9001"',

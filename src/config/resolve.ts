@@ -444,11 +444,13 @@ function buildInbound(inbound: ParsedInbound): InboundConfig {
       clients: key.clients,
       routes: key.routes,
       methods: key.methods,
+      admin: key.admin,
     })),
     jwt: inbound.jwt,
     rateLimit: inbound.rateLimit,
     maxHeaderBytes: inbound.maxHeaderBytes,
     localTokens: { ...inbound.localTokens, clients: inbound.localTokens.clients ?? [] },
+    maxReplayMemoryBytes: inbound.maxReplayMemoryBytes,
   };
 }
 

@@ -25,10 +25,12 @@ export const TIMEOUT_DEFAULTS = {
   inboundHeadersMs: 30_000,
   // Longer than upstreamBodyMs, so that a silent upstream is reported by its own timeout (504) first.
   inboundIdleMs: 330_000,
+  requestBodyHoldMs: 10_000,
 } as const satisfies TimeoutsConfig;
 
 export const INBOUND_DEFAULTS = {
   maxHeaderBytes: 16 * 1024,
+  maxReplayMemoryBytes: 64 * 1024 * 1024,
   rateLimitWindowMs: 60_000,
   jwtClaim: 'groups',
 } as const;
@@ -268,13 +270,17 @@ function nonEmptyList<T extends z.ZodType>(item: T) {
   return z.array(item).min(1, { error: 'must not be empty (leave it out instead)' });
 }
 
-const apiKeySchema = z.strictObject({
-  name: ruled(checkClientName),
-  keyHash: ruled(checkKeyHash),
-  clients: z.array(nonEmptyString).min(1, { error: 'must name at least one client' }),
-  routes: nonEmptyList(nonEmptyString).optional(),
-  methods: nonEmptyList(z.enum(HTTP_METHODS)).optional(),
-});
+const apiKeySchema = z
+  .strictObject({
+    name: ruled(checkClientName),
+    keyHash: ruled(checkKeyHash),
+    clients: z.array(nonEmptyString).default([]),
+    routes: nonEmptyList(nonEmptyString).optional(),
+    methods: nonEmptyList(z.enum(HTTP_METHODS)).optional(),
+    /** May read /-/status, /-/metrics and the status page, and POST /-/quit. */
+    admin: z.boolean().default(false),
+  })
+  .refine((key) => key.clients.length > 0 || key.admin, { path: ['clients'], error: 'must name at least one client (or the key is admin: true only)' });
 
 const jwtSchema = z.strictObject({
   issuer: nonEmptyString,
@@ -282,6 +288,8 @@ const jwtSchema = z.strictObject({
   jwksUrl: httpUrl,
   claim: nonEmptyString.default(INBOUND_DEFAULTS.jwtClaim),
   clients: z.record(z.string(), z.array(nonEmptyString).min(1, { error: 'must name at least one client' })),
+  /** Values of `claim` whose holders get the admin scope (/-/status, /-/metrics, /-/quit, the status page). */
+  adminClaimValues: z.array(nonEmptyString).default([]),
 });
 
 const localTokenClientSchema = z.strictObject({
@@ -310,6 +318,7 @@ const inboundSchema = z.strictObject({
     .optional(),
   maxHeaderBytes: integerIn(1024, 1024 * 1024).default(INBOUND_DEFAULTS.maxHeaderBytes),
   localTokens: localTokensSchema.prefault({}),
+  maxReplayMemoryBytes: integerIn(0, 16 * 1024 * 1024 * 1024).default(INBOUND_DEFAULTS.maxReplayMemoryBytes),
 });
 
 const timeoutsSchema = z.strictObject({
@@ -321,6 +330,7 @@ const timeoutsSchema = z.strictObject({
   shutdownGraceMs: timerMs.default(TIMEOUT_DEFAULTS.shutdownGraceMs),
   inboundHeadersMs: timerMs.default(TIMEOUT_DEFAULTS.inboundHeadersMs),
   inboundIdleMs: timerMs.default(TIMEOUT_DEFAULTS.inboundIdleMs),
+  requestBodyHoldMs: timerMs.default(TIMEOUT_DEFAULTS.requestBodyHoldMs),
 });
 
 const tokensSchema = z.strictObject({

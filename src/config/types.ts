@@ -73,6 +73,8 @@ export interface TimeoutsConfig {
   readonly inboundHeadersMs: number;
   /** Longest silence on a caller's connection, either way; never a cap on a whole request, so big uploads keep going. */
   readonly inboundIdleMs: number;
+  /** How long a request body (up to 1 MiB) is held for a 401 replay before it streams from where it got to, without replay. */
+  readonly requestBodyHoldMs: number;
 }
 
 export interface TokensConfig {
@@ -103,6 +105,8 @@ export interface InboundConfig {
   readonly rateLimit: RateLimitConfig | undefined;
   /** Largest request head (request line and headers) accepted; larger ones get 431. */
   readonly maxHeaderBytes: number;
+  /** Request bodies held for a 401 replay, all requests together; past it, bodies stream without replay. */
+  readonly maxReplayMemoryBytes: number;
   /** The local token endpoint, for tools that insist on fetching a token themselves. */
   readonly localTokens: LocalTokensConfig;
 }
@@ -145,6 +149,8 @@ export interface ApiKeyConfig {
   readonly routes: readonly string[] | undefined;
   /** Methods it may use; undefined: all. */
   readonly methods: readonly HttpMethod[] | undefined;
+  /** May use the admin endpoints (/-/status, /-/metrics, /-/quit, the status page). */
+  readonly admin: boolean;
 }
 
 /** Bearer JWTs from the team's identity provider. */
@@ -156,6 +162,8 @@ export interface JwtConfig {
   readonly claim: string;
   /** Claim value -> client names its holder may use. */
   readonly clients: Readonly<Record<string, readonly string[]>>;
+  /** Claim values whose holders may use the admin endpoints. */
+  readonly adminClaimValues: readonly string[];
 }
 
 export interface RateLimitConfig {

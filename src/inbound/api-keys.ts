@@ -32,6 +32,7 @@ export class KeyRing {
         clients: new Set(key.clients),
         routes: key.routes === undefined ? undefined : new Set(key.routes),
         methods: key.methods === undefined ? undefined : new Set(key.methods),
+        admin: key.admin,
       },
     }));
   }

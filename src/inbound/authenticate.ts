@@ -20,6 +20,11 @@ export class Authenticator {
     this.#standIns = standIns;
   }
 
+  /** Kept across a reload that leaves the JWT settings as they were. */
+  get jwt(): JwtVerifier | undefined {
+    return this.#jwt;
+  }
+
   /** The principal, or the error to answer with (returned, so the attempt can be rate-limited first). */
   async authenticate(headers: IncomingHttpHeaders): Promise<Principal | InboundError> {
     const apiKey = headers['x-api-key'];

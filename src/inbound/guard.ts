@@ -7,7 +7,8 @@ import { checkBrowserRequest } from './browser.ts';
 import { InboundError } from './errors.ts';
 import { HostAllowList } from './hosts.ts';
 import { grantStandIn, type StandInGrant, type TokenRequestCredentials } from './local-tokens.ts';
-import { checkScope, type Principal } from './principal.ts';
+import { checkAdminScope, checkScope, type Principal } from './principal.ts';
+import type { JwtVerifier } from './jwt.ts';
 import type { RateLimiter, SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
 import { standInSigningKey, StandIns } from './stand-ins.ts';
@@ -37,6 +38,8 @@ export interface InboundOptions {
   readonly counter?: SharedCounter;
   /** A secret the replicas share (store.redis's encryption key, base64), so each accepts the others' stand-ins; without it, a random one. */
   readonly standInSecret?: string | undefined;
+  /** The separate admin listener's address, when there is one: its own Host allow-list. */
+  readonly adminHost?: string | undefined;
 }
 
 /** Everything that decides whether a caller may use the proxy, for the listeners of one gateway. */
@@ -55,28 +58,38 @@ export interface Inbound {
   readonly issuesStandIns: boolean;
   /** The local token endpoint's decision: a stand-in, or why not. */
   grantStandIn(presented: TokenRequestCredentials): Promise<StandInGrant>;
+  /** The separate admin listener's checks: Host (against its own address) and browser origin. */
+  screenOperations(request: FastifyRequest): InboundError | undefined;
+  /**
+   * A reloaded configuration (SIGHUP): keys, JWT settings, hosts, origins and the required
+   * header apply to the next request, on open connections too. Returns what still needs a restart.
+   */
+  reconfigure(config: InboundConfig): Promise<string[]>;
 }
 
+const ADMIN_PREFIX = '/-/';
+
 export function createInbound(options: InboundOptions): Inbound {
-  const { config } = options;
-  const checks: RequestChecks = {
-    hosts: new HostAllowList(options.listenHost, config.allowedHosts),
-    origins: new Set(config.allowedOrigins),
-    header: config.requireHeader === undefined ? undefined : requiredHeader(config.requireHeader),
-    openRoutes: new Set(options.openRoutes),
-  };
+  const openRoutes: ReadonlySet<string> = new Set(options.openRoutes);
+  let config = options.config;
+  let checks = requestChecks(config, options.listenHost, openRoutes);
+  let operationsChecks = requestChecks(config, options.adminHost ?? options.listenHost, openRoutes);
   // Made with the first listener's app and shared by all, so a key has one budget whichever port it uses.
   let shared: Promise<Admission | undefined> | undefined;
   // Shared by all listeners too: a stand-in got on one port works on every other.
-  const standIns = new StandIns(standInSigningKey(config, options.standInSecret));
+  let standIns = new StandIns(standInSigningKey(config, options.standInSecret));
   return {
     screen(request) {
       return firstRefusal(request, checks);
     },
+    screenOperations(request) {
+      const headers = request.headers;
+      return operationsChecks.hosts.check(headers.host) ?? checkBrowserRequest(headers.origin, headers['sec-fetch-site'], operationsChecks.origins);
+    },
     async register(app) {
       app.decorateRequest('principal', undefined);
       app.decorateRequest('authRefusal', undefined);
-      const admission = await (shared ??= admissionFor(app, options, checks.openRoutes, standIns));
+      const admission = await (shared ??= admissionFor(app, options, openRoutes, standIns));
       if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },
     authorize(request, route, client) {
@@ -86,12 +99,51 @@ export function createInbound(options: InboundOptions): Inbound {
       const refusal = checkScope(principal, request.method, route, client);
       if (refusal !== undefined) throw refusal;
     },
-    issuesStandIns: config.localTokens.enabled,
+    get issuesStandIns() {
+      return config.localTokens.enabled;
+    },
     async grantStandIn(presented) {
       const admission = await shared;
       return grantStandIn(config.localTokens, admission?.authenticator, standIns, presented);
     },
+    async reconfigure(next) {
+      const needRestart = restartNeeded(config, next);
+      const before = config;
+      config = next;
+      checks = requestChecks(next, options.listenHost, openRoutes);
+      operationsChecks = requestChecks(next, options.adminHost ?? options.listenHost, openRoutes);
+      // Stand-ins are signed over the keys and JWT settings: changed ones revoke every stand-in issued before.
+      standIns = new StandIns(standInSigningKey(next, options.standInSecret));
+      const admission = await shared;
+      if (admission !== undefined) admission.authenticator = await reloadedAuthenticator(next, before, admission.authenticator, options.dispatcher, standIns);
+      // Started with neither keys, JWT nor rate limit: no hook checks callers, and adding one needs a restart.
+      else if (hasAuthentication(next)) needRestart.push('inbound.apiKeys/inbound.jwt (the proxy started without inbound authentication)');
+      return needRestart;
+    },
   };
+}
+
+function requestChecks(config: InboundConfig, listenHost: string, openRoutes: ReadonlySet<string>): RequestChecks {
+  return {
+    hosts: new HostAllowList(listenHost, config.allowedHosts),
+    origins: new Set(config.allowedOrigins),
+    header: config.requireHeader === undefined ? undefined : requiredHeader(config.requireHeader),
+    openRoutes,
+  };
+}
+
+/** What a running process cannot change about callers: the rate-limit plugin and the parser's header limit are set up once. */
+function restartNeeded(before: InboundConfig, after: InboundConfig): string[] {
+  const fixed: Array<[string, (c: InboundConfig) => unknown]> = [
+    ['inbound.rateLimit', (c) => c.rateLimit],
+    ['inbound.maxHeaderBytes', (c) => c.maxHeaderBytes],
+    ['inbound.maxReplayMemoryBytes', (c) => c.maxReplayMemoryBytes],
+  ];
+  return fixed.filter(([, pick]) => JSON.stringify(pick(before)) !== JSON.stringify(pick(after))).map(([name]) => name);
+}
+
+function hasAuthentication(config: InboundConfig): boolean {
+  return config.apiKeys.length > 0 || config.jwt !== undefined;
 }
 
 interface RequestChecks {
@@ -119,31 +171,64 @@ function firstRefusal(request: FastifyRequest, checks: RequestChecks): InboundEr
  */
 async function admissionFor(app: FastifyInstance, options: InboundOptions, openRoutes: ReadonlySet<string>, standIns: StandIns): Promise<Admission | undefined> {
   const { config } = options;
-  const keys = new KeyRing(config.apiKeys);
-  const jwt = config.jwt === undefined ? undefined : new (await import('./jwt.ts')).JwtVerifier(config.jwt, options.dispatcher);
-  const authenticator = keys.size > 0 || jwt !== undefined ? new Authenticator(keys, jwt, standIns) : undefined;
+  const authenticator = await newAuthenticator(config, options.dispatcher, standIns);
   const limiter =
     config.rateLimit === undefined ? undefined : await (await import('./rate-limit.ts')).createRateLimiter(app, config.rateLimit, options.counter);
   return authenticator === undefined && limiter === undefined ? undefined : { authenticator, limiter, openRoutes };
 }
 
+async function newAuthenticator(config: InboundConfig, dispatcher: Dispatcher | undefined, standIns: StandIns): Promise<Authenticator | undefined> {
+  const jwt = config.jwt === undefined ? undefined : new (await import('./jwt.ts')).JwtVerifier(config.jwt, dispatcher);
+  return authenticatorOf(new KeyRing(config.apiKeys), jwt, standIns);
+}
+
+function authenticatorOf(keys: KeyRing, jwt: JwtVerifier | undefined, standIns: StandIns): Authenticator | undefined {
+  return keys.size > 0 || jwt !== undefined ? new Authenticator(keys, jwt, standIns) : undefined;
+}
+
+/** The reloaded keys, always; the JWT verifier is kept when its settings did not change (with the JWKS it fetched). */
+async function reloadedAuthenticator(
+  next: InboundConfig,
+  before: InboundConfig,
+  current: Authenticator | undefined,
+  dispatcher: Dispatcher | undefined,
+  standIns: StandIns,
+): Promise<Authenticator | undefined> {
+  const kept = current?.jwt !== undefined && JSON.stringify(next.jwt) === JSON.stringify(before.jwt) ? current.jwt : undefined;
+  if (kept === undefined) return newAuthenticator(next, dispatcher, standIns);
+  return authenticatorOf(new KeyRing(next.apiKeys), kept, standIns);
+}
+
 interface Admission {
-  readonly authenticator: Authenticator | undefined;
+  /** Replaced on reload: the next request on any connection uses the new one. */
+  authenticator: Authenticator | undefined;
   readonly limiter: RateLimiter | undefined;
   readonly openRoutes: ReadonlySet<string>;
 }
 
-/** Authenticates, then counts the request (failed attempts too, per address), then refuses if either said no. */
-async function admit(request: FastifyRequest, reply: FastifyReply, { authenticator, limiter, openRoutes }: Admission): Promise<void> {
+/**
+ * Authenticates, then counts the request (failed attempts too, per address), then refuses if
+ * either said no; the admin endpoints need the admin scope besides.
+ */
+async function admit(request: FastifyRequest, reply: FastifyReply, admission: Admission): Promise<void> {
+  const { authenticator, limiter, openRoutes } = admission;
   if (isOpen(request, openRoutes)) return;
   const outcome = authenticator === undefined ? undefined : await authenticator.authenticate(request.headers);
   if (outcome !== undefined && !(outcome instanceof InboundError)) request.principal = outcome;
   const limited = limiter === undefined ? undefined : await limiter(request, reply);
   if (limited !== undefined) throw limited;
-  if (!(outcome instanceof InboundError)) return;
-  // Counted above like any attempt; the token endpoint judges its client credentials itself.
-  if (request.method === 'POST' && isTokenEndpointPath(request.raw.url ?? '')) request.authRefusal = outcome;
-  else throw outcome;
+  if (outcome instanceof InboundError) {
+    // Counted above like any attempt; the token endpoint judges its client credentials itself.
+    if (request.method === 'POST' && isTokenEndpointPath(request.raw.url ?? '')) {
+      request.authRefusal = outcome;
+      return;
+    }
+    throw outcome;
+  }
+  if (outcome !== undefined && request.raw.url?.startsWith(ADMIN_PREFIX)) {
+    const refusal = checkAdminScope(outcome);
+    if (refusal !== undefined) throw refusal;
+  }
 }
 
 function isOpen(request: FastifyRequest, openRoutes: ReadonlySet<string>): boolean {

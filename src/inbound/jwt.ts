@@ -15,6 +15,7 @@ export class JwtVerifier {
   readonly #config: JwtConfig;
   readonly #keys: ReturnType<typeof createRemoteJWKSet>;
   readonly #clientsByClaimValue: ReadonlyMap<string, readonly string[]>;
+  readonly #adminClaimValues: ReadonlySet<string>;
 
   /** `dispatcher`: fetch the JWKS through the proxy's own agent, which trusts caFile. */
   constructor(config: JwtConfig, dispatcher: Dispatcher | undefined) {
@@ -24,6 +25,7 @@ export class JwtVerifier {
       ...(dispatcher !== undefined && { [customFetch]: fetchThrough(dispatcher) }),
     });
     this.#clientsByClaimValue = new Map(Object.entries(config.clients));
+    this.#adminClaimValues = new Set(config.adminClaimValues);
   }
 
   async principal(token: string): Promise<Principal> {
@@ -37,24 +39,29 @@ export class JwtVerifier {
     } catch (cause) {
       throw rejection(cause);
     }
+    const values = claimValues(claims[this.#config.claim]);
     return {
       name: `jwt:${typeof claims.sub === 'string' ? claims.sub : '(no subject)'}`,
-      clients: this.#clientsFor(claims[this.#config.claim]),
+      clients: this.#clientsFor(values),
       routes: undefined,
       methods: undefined,
       expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
+      admin: values.some((value) => this.#adminClaimValues.has(value)),
     };
   }
 
-  #clientsFor(claim: unknown): ReadonlySet<string> {
-    const values = typeof claim === 'string' ? [claim] : Array.isArray(claim) ? claim : [];
+  #clientsFor(values: readonly string[]): ReadonlySet<string> {
     const clients = new Set<string>();
     for (const value of values) {
-      if (typeof value !== 'string') continue;
       for (const client of this.#clientsByClaimValue.get(value) ?? []) clients.add(client);
     }
     return clients;
   }
+}
+
+function claimValues(claim: unknown): string[] {
+  const values: unknown[] = typeof claim === 'string' ? [claim] : Array.isArray(claim) ? claim : [];
+  return values.filter((value): value is string => typeof value === 'string');
 }
 
 function rejection(cause: unknown): InboundError {

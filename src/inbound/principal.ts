@@ -11,6 +11,8 @@ export interface Principal {
   readonly methods: ReadonlySet<string> | undefined;
   /** When the credential it was proven by expires (a JWT's exp), ms since the epoch; undefined: never (an API key). */
   readonly expiresAt?: number | undefined;
+  /** May use the admin endpoints: an explicit grant (apiKeys[].admin, jwt.adminClaimValues), never implied by client access. */
+  readonly admin: boolean;
 }
 
 /** Whether the principal may send `method` to `route`, whose token belongs to `client`. */
@@ -19,6 +21,12 @@ export function checkScope(principal: Principal, method: string, route: string, 
   if (principal.routes !== undefined && !principal.routes.has(route)) return forbidden(principal, `route ${route}`);
   if (principal.methods !== undefined && !principal.methods.has(method)) return forbidden(principal, `method ${method}`);
   return undefined;
+}
+
+/** The admin endpoints (/-/status, /-/metrics, /-/quit, the status page) need the admin scope. */
+export function checkAdminScope(principal: Principal): InboundError | undefined {
+  if (principal.admin) return undefined;
+  return new InboundError('GREENLAKE_PROXY_ADMIN_SCOPE_REQUIRED', `${principal.name} may not use the admin endpoints (they need apiKeys[].admin or jwt.adminClaimValues)`);
 }
 
 function forbidden(principal: Principal, what: string): InboundError {

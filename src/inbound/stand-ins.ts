@@ -102,5 +102,7 @@ function principalOf(claims: Claims): Principal {
     routes: claims.routes === null ? undefined : new Set(claims.routes),
     methods: claims.methods === null ? undefined : new Set(claims.methods),
     expiresAt: claims.exp,
+    // Never the admin scope: a stand-in is for the API, not for /-/ (status, metrics, quit).
+    admin: false,
   };
 }

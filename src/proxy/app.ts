@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type ServerOptions, type ServerResponse } from 'node:http';
+import type { ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, {
   type FastifyBaseLogger,
@@ -13,11 +13,15 @@ import type { Dispatcher } from 'undici';
 import type { RateBudgets } from '../budget/index.ts';
 import { InboundError, isLocalTokenPath, LOCAL_TOKEN_ENDPOINT, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
-import { errorBody, fromClientError, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
+import { requestArrived, requestDone, turnOf } from './connection-turns.ts';
+import { errorBody, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
 import { speaksDscc, urlSpeaksDscc } from './dscc.ts';
 import { forward, type ForwardContext } from './forward.ts';
 import { answerTokenRequest } from './local-token.ts';
 import type { RequestObserver } from './observer.ts';
+import type { BodyHolding } from './request-body.ts';
+import { answerClientError, answerOutsideFastify } from './raw-answers.ts';
+import { ALLOWED_METHODS, checkRequestHead, restoreTarget, routableUrl } from './request-checks.ts';
 import type { RouteTable } from './route-table.ts';
 import { withTenant } from './tenant.ts';
 
@@ -70,12 +74,16 @@ export interface ListenerSettings {
   readonly headersTimeoutMs: number;
   /** Longest silence on a connection; never a cap on a whole (long) request. */
   readonly idleTimeoutMs: number;
+  /** Bodies held for a 401 replay: size, deadline and the memory shared by all listeners. */
+  readonly bodies: BodyHolding;
 }
 
 const ADMIN_PREFIX = '/-/';
 /** The Fastify request a raw response belongs to, for the one 'close' listener of an app. */
 const REQUEST_OF = Symbol('greenlake-proxy.request');
-type TrackedResponse = ServerResponse & { [REQUEST_OF]?: FastifyRequest };
+/** The caller's connection, kept: a closed response no longer has it, its request neither. */
+const SOCKET_OF = Symbol('greenlake-proxy.socket');
+type TrackedResponse = ServerResponse & { [REQUEST_OF]?: FastifyRequest; [SOCKET_OF]?: Socket };
 const LOGS_INFO = new Set(['trace', 'debug', 'info']);
 const REQUEST_ID_PATTERN = /^[\w.:@/+=-]{1,128}$/;
 
@@ -90,7 +98,9 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
     // at warn): every line the proxy writes about a request carries reqId itself.
     childLoggerFactory: (logger: FastifyBaseLogger) => logger,
     routerOptions: { maxParamLength: 64 * 1024 },
-    return503OnClosing: true,
+    // Requests arriving while the app closes are answered by the onRequest hook, in GreenLake's shape.
+    return503OnClosing: false,
+    rewriteUrl: routableUrl,
     // trustProxy stays off: X-Forwarded-* never decides a caller's address, protocol or host.
     trustProxy: false,
     connectionTimeout: options.listener.idleTimeoutMs,
@@ -102,11 +112,20 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
 
+  answerOutsideFastify(app.server, options.logger);
   const observer = options.observer;
   const onResponseClose = function (this: TrackedResponse): void {
     const request = this[REQUEST_OF];
-    if (request !== undefined) finishRequest(request, this, observer);
+    if (request === undefined) return;
+    const socket = this[SOCKET_OF];
+    if (socket !== undefined) requestDone(socket);
+    finishRequest(request, this, observer);
   };
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
   app.decorateRequest('proxy', null as unknown as ProxyRequestInfo);
   app.addHook('onRequest', (request, reply, done) => {
     request.proxy = { startedAt: performance.now(), route: undefined, client: undefined, upstreamStatus: undefined, replayed: false, heldMs: 0, retriedAfter429: false };
@@ -116,27 +135,31 @@ export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyIn
     // One listener function per app, not a closure per request: the request rides on the response.
     (reply.raw as TrackedResponse)[REQUEST_OF] = request;
     reply.raw.on('close', onResponseClose);
+    (reply.raw as TrackedResponse)[SOCKET_OF] = request.raw.socket;
+    requestArrived(request.raw.socket);
+    restoreTarget(request.raw);
     // Node parses `GET /x\r\nName: value` as HTTP/0.9 with headers: a request line cut short, never a real client.
     if (request.raw.httpVersionMajor !== 1) done(new ProxyError('GREENLAKE_PROXY_BAD_REQUEST', 'only HTTP/1.0 and HTTP/1.1 are served'));
-    // Host, origin and required-header checks run here, not in a hook of their own (see Inbound.screen).
-    else done(options.inbound.screen(request));
+    else done(refusalBeforeRouting(request, reply, closing) ?? options.inbound.screen(request));
   });
   await options.inbound.register(app);
 
   options.admin(app);
   if (options.inbound.issuesStandIns) app.all(LOCAL_TOKEN_ENDPOINT, (request, reply) => answerTokenRequest(options.inbound, request, reply));
-  const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget };
+  const forwarding: ForwardContext = { dispatcher: options.dispatcher, observer, budget: options.budget, bodies: options.listener.bodies };
   app.all('*', (request, reply) => proxyRequest(table, options.inbound, forwarding, request, reply));
   app.setNotFoundHandler((request, reply) => sendError(notFound(request.raw.url ?? '', table), request, reply, table));
   app.setErrorHandler((err, request, reply) => sendError(asProxyError(err), request, reply, table));
   return app;
 }
 
-type AppOptions = Pick<FastifyServerOptions, 'loggerInstance' | 'logController' | 'genReqId' | 'childLoggerFactory' | 'routerOptions' | 'return503OnClosing' | 'trustProxy' | 'connectionTimeout' | 'frameworkErrors' | 'clientErrorHandler'>;
+type AppOptions = Pick<FastifyServerOptions, 'loggerInstance' | 'logController' | 'genReqId' | 'childLoggerFactory' | 'routerOptions' | 'return503OnClosing' | 'rewriteUrl' | 'trustProxy' | 'connectionTimeout' | 'frameworkErrors' | 'clientErrorHandler'>;
 
 function newFastify(listener: ListenerSettings, options: AppOptions): FastifyInstance {
   const server: ServerOptions = {
     maxHeaderSize: listener.maxHeaderBytes,
+    // A missing Host is refused in GreenLake's shape (request-checks.ts), not with Node's bare 400.
+    requireHostHeader: false,
     headersTimeout: listener.headersTimeoutMs,
     // Node looks for late headers only this often (default 30 s): keep the timeout close to what is configured.
     connectionsCheckingInterval: Math.min(1_000, listener.headersTimeoutMs),
@@ -144,6 +167,21 @@ function newFastify(listener: ListenerSettings, options: AppOptions): FastifyIns
   if (listener.tls === undefined) return Fastify({ ...options, http: server });
   // The https instance differs from the http one only in its server type, which no route here uses.
   return Fastify({ ...options, https: { ...server, cert: listener.tls.cert, key: listener.tls.key } }) as unknown as FastifyInstance;
+}
+
+/**
+ * The request line and framing (request-checks.ts), then the drain: while the app closes, a
+ * request on a kept-alive connection gets GREENLAKE_PROXY_SHUTTING_DOWN, and the admin
+ * endpoints still answer (readiness 503, status `ready: false`) so the drain can be watched.
+ * Host, origin and required-header checks run next, in the same hook (see Inbound.screen).
+ */
+function refusalBeforeRouting(request: FastifyRequest, reply: FastifyReply, closing: boolean): ProxyError | undefined {
+  const refusal = checkRequestHead(request.raw);
+  if (refusal?.code === 'GREENLAKE_PROXY_METHOD_NOT_ALLOWED') reply.header('allow', ALLOWED_METHODS);
+  if (refusal !== undefined || !closing) return refusal;
+  reply.header('connection', 'close');
+  if (request.raw.url?.startsWith(ADMIN_PREFIX)) return undefined;
+  return new ProxyError('GREENLAKE_PROXY_SHUTTING_DOWN', 'the proxy is shutting down: send the request again on a new connection');
 }
 
 async function proxyRequest(
@@ -156,6 +194,12 @@ async function proxyRequest(
   const rawUrl = request.raw.url ?? '';
   const match = rawUrl.startsWith(ADMIN_PREFIX) ? undefined : table.match(rawUrl);
   if (!match) throw notFound(rawUrl, table);
+  const turn = turnOf(request.raw.socket);
+  if (turn !== undefined) await turn;
+  if (reply.raw.destroyed) {
+    reply.hijack();
+    return;
+  }
   request.proxy.route = match.route.name;
   request.proxy.client = match.route.config.client;
   request.proxy.dscc = speaksDscc(match.route, match.upstreamPath);
@@ -196,30 +240,6 @@ function asProxyError(err: unknown): ProxyError {
   }
   if (status === 503) return new ProxyError('GREENLAKE_PROXY_SHUTTING_DOWN', 'shutting down', { cause: err });
   return new ProxyError('GREENLAKE_PROXY_INTERNAL', 'internal error', { cause: err });
-}
-
-/**
- * Node's parser refused the bytes (headers too large or too slow, malformed request line, CR/LF
- * where none may be): no request exists, so answer on the socket, in GreenLake's shape, and close.
- */
-function answerClientError(err: { code?: string }, socket: Socket, logger: FastifyBaseLogger): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const error = fromClientError(err);
-  const id = randomUUID();
-  logger.info({ reqId: id, code: error.code, parserError: err.code }, 'request refused by the HTTP parser');
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  const body = JSON.stringify(errorBody(error, id));
-  const head = [
-    `HTTP/1.1 ${error.statusCode} ${STATUS_CODES[error.statusCode] ?? ''}`,
-    'content-type: application/json; charset=utf-8',
-    `content-length: ${Buffer.byteLength(body)}`,
-    `x-request-id: ${id}`,
-    'connection: close',
-  ];
-  socket.write(`${head.join('\r\n')}\r\n\r\n${body}`, () => socket.destroy());
 }
 
 function describeCause(cause: unknown): string | undefined {

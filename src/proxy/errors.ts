@@ -17,16 +17,23 @@ const STATUS_BY_CODE = {
   GREENLAKE_PROXY_HOST_NOT_ALLOWED: 403,
   GREENLAKE_PROXY_ORIGIN_NOT_ALLOWED: 403,
   GREENLAKE_PROXY_FORBIDDEN: 403,
+  /** Admin endpoints (/-/status, /-/metrics, /-/quit, /-/) under a key or JWT without the admin scope. */
+  GREENLAKE_PROXY_ADMIN_SCOPE_REQUIRED: 403,
   /** X-GreenLake-Workspace names no tenant of the route's client: the proxy acts on no workspace it was not given. */
   GREENLAKE_PROXY_TENANT_UNKNOWN: 403,
+  /** TRACE, QUERY, CONNECT, PROPFIND...: only GET, HEAD, POST, PUT, PATCH, DELETE and OPTIONS are forwarded. */
+  GREENLAKE_PROXY_METHOD_NOT_ALLOWED: 405,
   GREENLAKE_PROXY_REQUEST_TIMEOUT: 408,
   GREENLAKE_PROXY_HEADER_REQUIRED: 412,
+  GREENLAKE_PROXY_EXPECTATION_FAILED: 417,
   GREENLAKE_PROXY_RATE_LIMITED: 429,
   /** The GreenLake budget of an API (for this client or tenant) is used up for longer than rateLimits.maxWaitMs (src/budget). */
   GREENLAKE_PROXY_UPSTREAM_RATE_LIMITED: 429,
   GREENLAKE_PROXY_HEADERS_TOO_LARGE: 431,
   GREENLAKE_PROXY_UPSTREAM_UNREACHABLE: 502,
   GREENLAKE_PROXY_UPSTREAM_TLS: 502,
+  /** The upstream answered, but not with HTTP a proxy can pass on: an unsolicited 100 or 101, broken framing. */
+  GREENLAKE_PROXY_UPSTREAM_BAD_ANSWER: 502,
   GREENLAKE_PROXY_UPSTREAM_TIMEOUT: 504,
   GREENLAKE_PROXY_TOKEN_REJECTED: 502,
   GREENLAKE_PROXY_TOKEN_UNAVAILABLE: 502,
@@ -35,6 +42,8 @@ const STATUS_BY_CODE = {
   GREENLAKE_PROXY_SHUTTING_DOWN: 503,
   GREENLAKE_PROXY_AUTH_UNAVAILABLE: 503,
   GREENLAKE_PROXY_INTERNAL: 500,
+  /** A Transfer-Encoding other than chunked. */
+  GREENLAKE_PROXY_NOT_IMPLEMENTED: 501,
 } as const satisfies Record<string, number> & Record<TokenErrorCode, number> & Record<InboundErrorCode, number>;
 
 export type ProxyErrorCode = keyof typeof STATUS_BY_CODE;
@@ -124,6 +133,8 @@ export function fromClientError(err: { code?: string | undefined }): ProxyError 
   switch (err.code) {
     case 'HPE_HEADER_OVERFLOW':
       return new ProxyError('GREENLAKE_PROXY_HEADERS_TOO_LARGE', 'request line and headers are larger than inbound.maxHeaderBytes');
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return new ProxyError('GREENLAKE_PROXY_NOT_IMPLEMENTED', 'Transfer-Encoding other than chunked is not supported');
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return new ProxyError('GREENLAKE_PROXY_REQUEST_TIMEOUT', 'the request headers did not arrive within timeouts.inboundHeadersMs');
     default:
@@ -149,5 +160,26 @@ export function fromUpstreamError(cause: unknown, upstream: string): ProxyError 
   if (TIMEOUT_ERROR_CODES.has(code)) {
     return new ProxyError('GREENLAKE_PROXY_UPSTREAM_TIMEOUT', `${upstream} did not answer in time (${code})`, { cause });
   }
+  if (isBadAnswer(cause, code)) {
+    return new ProxyError('GREENLAKE_PROXY_UPSTREAM_BAD_ANSWER', `${upstream} answered with something that is not a valid HTTP answer (${badAnswerReason(cause, code)})`, { cause });
+  }
   return new ProxyError('GREENLAKE_PROXY_UPSTREAM_UNREACHABLE', `${upstream} unreachable (${code})`, { cause });
+}
+
+/**
+ * undici's words for an answer that arrived but cannot be passed on: a parser error, a body
+ * longer or shorter than its Content-Length, an unsolicited 100 Continue ('bad response') or
+ * 101 ('bad upgrade').
+ */
+function isBadAnswer(cause: unknown, code: string): boolean {
+  if ((cause as { name?: unknown } | undefined)?.name === 'HTTPParserError') return true;
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return true;
+  const message = (cause as { message?: unknown } | undefined)?.message;
+  return code === 'UND_ERR_SOCKET' && (message === 'bad response' || message === 'bad upgrade');
+}
+
+function badAnswerReason(cause: unknown, code: string): string {
+  if (code !== 'unknown' && code !== 'UND_ERR_SOCKET') return code;
+  const message = (cause as { message?: unknown } | undefined)?.message;
+  return typeof message === 'string' ? message.slice(0, 100) : code;
 }

@@ -6,19 +6,18 @@ import { isTokenEndpointPath } from '../inbound/index.ts';
 import { errorBody, fromBudgetRefusal, fromUpstreamError, type ProxyError } from './errors.ts';
 import { downstreamHeaders, upstreamHeaders } from './headers.ts';
 import type { RequestObserver } from './observer.ts';
-import { bodyLength, readRequestBody, type RequestBody } from './request-body.ts';
+import { bodyLength, readRequestBody, type BodyHolding, type RequestBody } from './request-body.ts';
 import { countedAsRelayed } from './reclaim.ts';
 import { CallerGoneError, relay } from './relay.ts';
 import type { RouteMatch } from './route-table.ts';
-
-/** Bodies up to this size are held so the request can be replayed once after a 401. */
-export const MAX_REPLAY_BYTES = 1024 * 1024;
 
 export interface ForwardContext {
   readonly dispatcher: Dispatcher;
   readonly observer: RequestObserver | undefined;
   /** Per-API rate-limit budgets; undefined: none kept (upstream 429s simply pass through). */
   readonly budget?: RateBudgets | undefined;
+  /** Which bodies are held so the request can be replayed once after a 401 (request-body.ts). */
+  readonly bodies: BodyHolding;
 }
 
 /**
@@ -40,7 +39,7 @@ export async function forward(ctx: ForwardContext, match: RouteMatch, request: F
   const api = budget?.keyFor(keeper, request.method, match.route.upstreamOrigin, match.upstreamPath);
   if (api !== undefined && budget?.blockedUntil(api) !== undefined && !(await waitForBudget(budget, api, request, reply))) return;
   const cached = keeper.current();
-  const pendingBody = readRequestBody(request.raw, MAX_REPLAY_BYTES);
+  const pendingBody = readRequestBody(request.raw, ctx.bodies, reply.raw);
   const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
   // A token request carries the caller's credentials: it gets no token of ours, and is sent once.
   if (isTokenEndpointPath(match.upstreamPath)) return sendOnce(ctx, match, request, reply, body);
@@ -156,11 +155,12 @@ async function send(
         res.writeHead(statusCode, downstreamHeaders(headers as Record<string, string | string[]>, route, proxyOrigin, request.id));
         return res;
       },
+      res,
     );
   } catch (cause) {
     if (cause instanceof CallerGoneError) {
       // Routine (a closed tab, a killed script): not a warning.
-      request.log.info({ reqId: request.id }, 'caller went away before the answer was complete');
+      request.log.info({ reqId: request.id, code: cause.code }, 'caller went away before the answer was complete');
     } else if (res.headersSent) {
       // relay() has already cut the caller's connection.
       request.log.warn({ reqId: request.id, err: describe(cause) }, 'upstream answer cut short');

@@ -20,6 +20,10 @@ const DROPPED_UPSTREAM = new Set([
   'x-request-id',
   // MSP mode: the proxy's own choice of tenant (tenant.ts), never GreenLake's business.
   'x-greenlake-workspace',
+  // Method overrides: an upstream honouring one would turn a GET-only key's GET into a DELETE.
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ]);
 
 /** Never passed back to the caller: hop-by-hop headers of the upstream connection. */

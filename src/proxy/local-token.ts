@@ -1,10 +1,13 @@
+import type { ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Inbound, TokenRequestCredentials } from '../inbound/index.ts';
-import { readRequestBody } from './request-body.ts';
+import { readRequestBody, ReplayMemory, type BodyHolding } from './request-body.ts';
 
 /** A client-credentials form is a few hundred bytes. */
 const MAX_FORM_BYTES = 64 * 1024;
+/** Token forms are small and read whole; they never take from the proxy's replay memory. */
+const FORM_HOLDING: BodyHolding = { maxBodyBytes: MAX_FORM_BYTES, holdMs: 10_000, memory: new ReplayMemory(16 * MAX_FORM_BYTES) };
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const CLIENT_CREDENTIALS = 'client_credentials';
 const BASIC = /^basic +([A-Za-z0-9+/=]+) *$/i;
@@ -32,7 +35,7 @@ class OAuthRefusal {
  * as any caller's Authorization is replaced. Errors are OAuth's (§5.2), not GreenLake's.
  */
 export async function answerTokenRequest(inbound: Inbound, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const presented = await readTokenRequest(request);
+  const presented = await readTokenRequest(request, reply.raw);
   if (presented instanceof OAuthRefusal) return sendRefusal(reply, presented);
   const grant = await inbound.grantStandIn(presented);
   if (!grant.ok) {
@@ -47,12 +50,12 @@ export async function answerTokenRequest(inbound: Inbound, request: FastifyReque
     .send({ access_token: grant.standIn.token, token_type: 'Bearer', expires_in: grant.standIn.expiresIn });
 }
 
-async function readTokenRequest(request: FastifyRequest): Promise<TokenRequestCredentials | OAuthRefusal> {
+async function readTokenRequest(request: FastifyRequest, res: ServerResponse): Promise<TokenRequestCredentials | OAuthRefusal> {
   if (request.method !== 'POST') return new OAuthRefusal(405, 'invalid_request', 'the token endpoint takes POST', { allow: 'POST' });
   if (mediaType(request.headers['content-type']) !== FORM_TYPE) {
     return new OAuthRefusal(400, 'invalid_request', `the body must be ${FORM_TYPE}`);
   }
-  const form = await readForm(request);
+  const form = await readForm(request, res);
   if (form instanceof OAuthRefusal) return form;
   const grantType = form.get('grant_type');
   if (grantType === undefined) return new OAuthRefusal(400, 'invalid_request', 'grant_type is missing');
@@ -70,8 +73,8 @@ async function readTokenRequest(request: FastifyRequest): Promise<TokenRequestCr
 }
 
 /** §3.2: parameters sent without a value are omitted, and none may be repeated. */
-async function readForm(request: FastifyRequest): Promise<Map<string, string> | OAuthRefusal> {
-  const body = await readRequestBody(request.raw, MAX_FORM_BYTES);
+async function readForm(request: FastifyRequest, res: ServerResponse): Promise<Map<string, string> | OAuthRefusal> {
+  const body = await readRequestBody(request.raw, FORM_HOLDING, res);
   if (body.kind === 'stream') return new OAuthRefusal(400, 'invalid_request', `the body is larger than ${MAX_FORM_BYTES} bytes`);
   const params = new URLSearchParams(body.kind === 'buffered' ? body.bytes.toString('utf8') : '');
   const form = new Map<string, string>();

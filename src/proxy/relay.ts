@@ -35,30 +35,46 @@ export class CallerGoneError extends Error {
  * Why not undici's `stream()`: it does the same through an AsyncResource and `finished()`
  * (about eight listeners) per request, and reports a premature close whichever side failed.
  */
-export function relay(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, open: OpenSink): Promise<void> {
+export function relay(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions, open: OpenSink, caller?: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
-    dispatcher.dispatch(options, new RelayHandler(open, resolve, reject));
+    dispatcher.dispatch(options, new RelayHandler(open, resolve, reject, caller));
   });
 }
+
+/** Statuses whose answer has no body whatever its Content-Length says (RFC 9110 6.4.1). */
+const BODYLESS_STATUSES = new Set([204, 304]);
 
 class RelayHandler implements Dispatcher.DispatchHandler {
   readonly #open: OpenSink;
   readonly #resolve: () => void;
   readonly #reject: (err: Error) => void;
+  /** The caller's response: when it closes before the upstream has answered, the upstream request is aborted at once. */
+  readonly #caller: Writable | undefined;
   #sink: Writable | null = null;
+  #statusCode = 0;
   #settled = false;
+  #callerGone: (() => void) | undefined;
 
-  constructor(open: OpenSink, resolve: () => void, reject: (err: Error) => void) {
+  constructor(open: OpenSink, resolve: () => void, reject: (err: Error) => void, caller: Writable | undefined) {
     this.#open = open;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#caller = caller;
   }
 
   /** undici tells a handler of this API from a legacy one by this method's presence. */
-  onRequestStart(): void {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    const caller = this.#caller;
+    if (caller === undefined) return;
+    if (caller.destroyed) return controller.abort(new CallerGoneError());
+    this.#callerGone = () => controller.abort(new CallerGoneError());
+    caller.once('close', this.#callerGone);
+  }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return;
+    this.#stopWatchingCaller();
+    this.#statusCode = statusCode;
     const sink = this.#open({ statusCode, headers });
     if (sink === null) return;
     this.#sink = sink;
@@ -77,15 +93,26 @@ class RelayHandler implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#stopWatchingCaller();
     this.#sink?.end();
     this.#resolve();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    // undici holds a 204 or 304 to the Content-Length it carries (often the representation's
+    // length, as a 304 may): nothing more was due, the answer is complete.
+    if (BODYLESS_STATUSES.has(this.#statusCode) && (err as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return this.onResponseEnd();
     if (this.#settled) return;
     this.#settled = true;
+    this.#stopWatchingCaller();
     // An answer cut short must reach the caller cut short, never ended as if it were whole.
     if (this.#sink !== null && !this.#sink.destroyed) this.#sink.destroy();
     this.#reject(err);
+  }
+
+  #stopWatchingCaller(): void {
+    if (this.#callerGone === undefined) return;
+    this.#caller?.off('close', this.#callerGone);
+    this.#callerGone = undefined;
   }
 }

@@ -127,15 +127,19 @@ function badPath(message: string): ProxyError {
   return new ProxyError('GREENLAKE_PROXY_BAD_PATH', message);
 }
 
-/** Twice, because some upstreams decode twice: `%252e%252e` must not become `..` behind our back. */
+/**
+ * Twice, because some upstreams decode twice: `%252e%252e` must not become `..` behind our back.
+ * Percent bytes that are not UTF-8 (`%E9`, Latin-1) decode to U+FFFD here: paths are opaque, and
+ * such a byte is no dot, slash or control character; it is forwarded as sent.
+ */
 function decodeTwice(path: string): string {
   let out = path;
   for (let i = 0; i < 2 && out.includes('%'); i++) {
-    try {
-      out = decodeURIComponent(out);
-    } catch {
-      throw badPath('path has a malformed percent-encoding');
-    }
+    if (MALFORMED_PERCENT.test(out)) throw badPath('path has a malformed percent-encoding');
+    out = out.replace(PERCENT_RUN, (run) => Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'));
   }
   return out;
 }
+
+const MALFORMED_PERCENT = /%(?![0-9A-Fa-f]{2})/;
+const PERCENT_RUN = /(?:%[0-9A-Fa-f]{2})+/g;

@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { PROBE_PATHS, registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
 import { RateBudgets, type BudgetStatus } from '../budget/index.ts';
 import { isLoopbackAddress, type ProxyConfig, type RedisStoreConfig } from '../config/index.ts';
-import { createInbound, readTlsFilesAtStart, watchTlsFiles, type TlsMaterial } from '../inbound/index.ts';
+import { createInbound, InboundError, readTlsFilesAtStart, watchTlsFiles, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
-import { buildProxyApp, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
+import { buildProxyApp, DEFAULT_MAX_REPLAY_BODY_BYTES, errorBody, ReplayMemory, ProxyError, RouteTable, type ListenerSettings, type MountedRoute } from '../proxy/index.ts';
 import type { RedisTokenStore } from '../store/index.ts';
 import { TokenRegistry } from '../tokens/index.ts';
 import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
@@ -30,9 +30,11 @@ export interface Gateway {
   readonly quitRequested: Promise<void>;
   /**
    * Applies a new, already validated configuration (SIGHUP): clients, routes, route ports,
-   * token settings and rate-limit settings change without dropping in-flight requests;
-   * tokens of unchanged clients are kept. Listen addresses, inbound rules and upstream
-   * TLS/timeouts need a restart: they are named in the result and the log.
+   * token settings, rate-limit settings, API keys, JWT settings, allowed hosts and origins
+   * change without dropping in-flight requests, and apply to the next request on every
+   * connection (a removed key stops working on an open keep-alive connection too); tokens of
+   * unchanged clients are kept. Listen addresses, inbound.rateLimit, inbound.maxHeaderBytes
+   * and upstream TLS/timeouts need a restart: they are named in the result and in a warning.
    */
   reload(config: ProxyConfig): Promise<ReloadResult>;
 }
@@ -70,6 +72,7 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   const inbound = createInbound({
     config: config.inbound,
     listenHost: config.listen.host,
+    adminHost: config.admin?.host,
     openRoutes: PROBE_PATHS,
     dispatcher: agent,
     counter: store,
@@ -105,13 +108,13 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
     main.url = await main.app.listen({ host: config.listen.host, port: config.listen.port });
     const ported = new Map<number, RouteListener>();
     for (const [port, route] of portRoutes(config, current.registry)) ported.set(port, await listenPort(port, route));
-    const adminApp = config.admin === undefined ? undefined : buildAdminApp(admin, logger);
+    const adminApp = config.admin === undefined ? undefined : buildAdminApp(admin, inbound, logger);
     if (adminApp) apps.push(adminApp);
     const adminUrl = config.admin === undefined ? undefined : await adminApp?.listen({ host: config.admin.host, port: config.admin.port });
     logger.info({ url: main.url, adminUrl, portUrls: Object.fromEntries(portUrlsOf(ported)), routes: config.routes.length }, 'greenlake-proxy listening');
 
     const reload = async (next: ProxyConfig): Promise<ReloadResult> => {
-      const needRestart = changesNeedingRestart(current.config, next);
+      const needRestart = [...changesNeedingRestart(current.config, next), ...(await inbound.reconfigure(next.inbound))];
       const previous = current.registry;
       const registry = new TokenRegistry(next, tokenDeps, previous);
       main.table.replace(mainRoutes(next, registry));
@@ -130,7 +133,8 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
       current = { config: next, registry };
       previous.retire();
       const result = { routes: next.routes.length, tokensKept: registry.adoptedCount, needRestart };
-      logger.info(result, needRestart.length > 0 ? 'configuration reloaded; changes to these need a restart' : 'configuration reloaded');
+      if (needRestart.length > 0) logger.warn(result, `configuration reloaded, but changes to ${needRestart.join(', ')} need a restart`);
+      else logger.info(result, 'configuration reloaded');
       return result;
     };
 
@@ -192,6 +196,7 @@ function listenerSettings(config: ProxyConfig): ListenerSettings {
     maxHeaderBytes: config.inbound.maxHeaderBytes,
     headersTimeoutMs: config.timeouts.inboundHeadersMs,
     idleTimeoutMs: config.timeouts.inboundIdleMs,
+    bodies: { maxBodyBytes: DEFAULT_MAX_REPLAY_BODY_BYTES, holdMs: config.timeouts.requestBodyHoldMs, memory: new ReplayMemory(config.inbound.maxReplayMemoryBytes) },
   };
 }
 
@@ -241,11 +246,21 @@ async function closeApps(apps: FastifyInstance[], graceMs: number, logger: Logge
   }
 }
 
-/** Probes and metrics on an address of their own (the pod IP), never forwarding anything. */
-function buildAdminApp(admin: AdminState, logger: Logger): FastifyInstance {
-  const app = Fastify({ loggerInstance: logger, logController: new Fastify.LogController({ disableRequestLogging: true }) });
-  registerAdmin(app as unknown as FastifyInstance, admin, 'operations');
-  return app as unknown as FastifyInstance;
+/**
+ * Probes and metrics on an address of their own (the pod IP), never forwarding anything. The
+ * Host allow-list (its own address and inbound.allowedHosts) and the browser checks apply here
+ * too: a page in a browser on the pod network must not read the metrics by DNS rebinding.
+ */
+function buildAdminApp(admin: AdminState, inbound: Inbound, logger: Logger): FastifyInstance {
+  const app = Fastify({ loggerInstance: logger, logController: new Fastify.LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
+  app.addHook('onRequest', (request, _reply, done) => done(inbound.screenOperations(request)));
+  app.setErrorHandler((err, request, reply) => {
+    const error = err instanceof InboundError ? new ProxyError(err.code, err.message) : new ProxyError('GREENLAKE_PROXY_INTERNAL', 'internal error');
+    logger.info({ reqId: request.id, code: error.code, err: error.message }, 'admin request refused');
+    return reply.code(error.statusCode).header('x-request-id', request.id).type('application/json; charset=utf-8').send(errorBody(error, request.id));
+  });
+  registerAdmin(app, admin, 'operations');
+  return app;
 }
 
 /** Per-API rate-limit budgets for /-/status. */

@@ -32,14 +32,13 @@ function mount(route: RouteConfig, mountPrefix: string, registry: TokenRegistry)
   return mountRoute(route, mountPrefix, keeper, tenants);
 }
 
-/** Settings a running process cannot change: they need a restart. */
+/** Settings a running process cannot change: they need a restart (inbound's own: Inbound.reconfigure). */
 export function changesNeedingRestart(before: ProxyConfig, after: ProxyConfig): string[] {
   const fixed: Array<[string, (c: ProxyConfig) => unknown]> = [
     ['listen', (c) => c.listen],
     ['admin', (c) => c.admin],
-    ['inbound', (c) => c.inbound],
     ['caFile', (c) => c.caFile],
-    ['timeouts.upstream*/inbound*', (c) => [c.timeouts.upstreamConnectMs, c.timeouts.upstreamHeadersMs, c.timeouts.upstreamBodyMs, c.timeouts.inboundHeadersMs, c.timeouts.inboundIdleMs]],
+    ['timeouts.upstream*/inbound*/requestBodyHoldMs', (c) => [c.timeouts.upstreamConnectMs, c.timeouts.upstreamHeadersMs, c.timeouts.upstreamBodyMs, c.timeouts.inboundHeadersMs, c.timeouts.inboundIdleMs, c.timeouts.requestBodyHoldMs]],
     ['rateLimits.enabled', (c) => c.rateLimits.enabled],
     ['store', (c) => c.store],
   ];

@@ -39,8 +39,21 @@ t.test('a JWT from the identity provider is accepted, mapped to its clients, and
   t.equal(emu.apiRequests[0]?.tokenClientId, DEMO_CLIENT.clientId);
   const line = gw.logs.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'request');
   t.equal(line?.['who'], `jwt:${DEMO_CLIENT.sub}`, 'the audit log names the JWT subject');
-  t.equal((await call(http, `${gw.url}/-/status`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  t.equal((await call(http, `${gw.url}/-/status`, { headers: { authorization: `Bearer ${token}` } })).status, 403, 'client access is no admin scope');
   assertNoCredentialsIn(t, gw.logs, [token]);
+});
+
+t.test('admin endpoints under any JWT: only a claim value named in jwt.adminClaimValues opens /-/status, /-/metrics and the status page', async (t) => {
+  const { idp, gw, http } = await setup(t, (idp) => jwtConfig(idp, { adminClaimValues: [DEMO_CLIENT.clientId] }));
+  const token = await idpToken(idp);
+  for (const path of ['/-/status', '/-/metrics', '/-/']) {
+    t.equal((await call(http, gw.url + path, { headers: { authorization: `Bearer ${token}` } })).status, 200, `${path} with the admin scope`);
+  }
+  const others = await setup(t, (idp) => jwtConfig(idp, { adminClaimValues: ['platform-ops'] }));
+  const other = await idpToken(others.idp);
+  const refused = await call(others.http, `${others.gw.url}/-/metrics`, { headers: { authorization: `Bearer ${other}` } });
+  t.equal(refused.status, 403, 'a claim value not named is refused');
+  t.equal(refused.json().errorCode, 'GREENLAKE_PROXY_ADMIN_SCOPE_REQUIRED');
 });
 
 t.test('forged, foreign, unsigned, expired or misplaced tokens get 401 and nothing is forwarded', async (t) => {
@@ -88,14 +101,16 @@ t.test('issuer and audience are enforced', async (t) => {
   }
 });
 
-t.test('a valid token whose claim maps to no client may read /-/status but gets 403 on every route', async (t) => {
+t.test('a valid token whose claim maps to no client gets 403 on every route, and on /-/status without the admin scope', async (t) => {
   const { emu, idp, gw, http } = await setup(t, (idp) => jwtConfig(idp, { clients: { 'storage-admins': ['team'] } }));
   const token = await idpToken(idp);
   const res = await call(http, gw.url + VOLUMES, { headers: { authorization: `Bearer ${token}` } });
   t.equal(res.status, 403);
   t.equal(res.json().errorCode, 'GREENLAKE_PROXY_FORBIDDEN');
   t.equal(emu.apiRequests.length, 0);
-  t.equal((await call(http, `${gw.url}/-/status`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+  const status = await call(http, `${gw.url}/-/status`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(status.status, 403);
+  t.equal(status.json().errorCode, 'GREENLAKE_PROXY_ADMIN_SCOPE_REQUIRED');
 });
 
 t.test('an unreachable JWKS is 503, not a pass; API keys keep working beside JWTs', async (t) => {

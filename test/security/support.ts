@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 
 export interface RawAnswer {
   /** 0 when the server closed the connection without answering. */
@@ -50,3 +50,73 @@ export function rawRequest(url: string, requestLine: string, headers: readonly s
 }
 
 export { freePort } from '../helpers/index.ts';
+
+/** One request as a raw upstream received it: its bytes up to the end of the head. */
+export interface RawUpstreamRequest {
+  readonly head: string;
+  readonly requestLine: string;
+}
+
+export interface RawUpstream {
+  readonly url: string;
+  /** Request heads in the order their bytes arrived. */
+  readonly received: RawUpstreamRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * An upstream on 127.0.0.1:0 that answers each request head with the bytes `answer` gives
+ * (then leaves the connection open unless `answer` closes it), for answers no HTTP library
+ * would write: 304 with Content-Length, unsolicited 100, UTF-8 header bytes, broken framing.
+ */
+export async function rawUpstream(answer: (request: RawUpstreamRequest, socket: Socket) => void): Promise<RawUpstream> {
+  const received: RawUpstreamRequest[] = [];
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let pending = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
+        const head = pending.subarray(0, end).toString('latin1');
+        pending = pending.subarray(end + 4);
+        const request = { head, requestLine: head.split('\r\n', 1)[0] ?? '' };
+        received.push(request);
+        answer(request, socket);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Writes `bytes` on a fresh connection and collects every byte until the server closes (or `until` holds). */
+export function rawExchange(url: string, bytes: Buffer | string, until?: (received: Buffer) => boolean): Promise<Buffer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: hostname, port: Number(port) });
+    const received: Buffer[] = [];
+    const done = (): void => {
+      socket.destroy();
+      resolve(Buffer.concat(received));
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      if (until?.(Buffer.concat(received))) done();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => (err.code === 'ECONNRESET' || err.code === 'EPIPE' ? undefined : reject(err)));
+    socket.on('close', done);
+    socket.on('connect', () => socket.write(bytes));
+  });
+}
