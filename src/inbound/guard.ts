@@ -12,7 +12,7 @@ import type { JwtVerifier } from './jwt.ts';
 import type { RateLimiter, SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
 import { standInSigningKey, StandIns } from './stand-ins.ts';
-import { isTokenEndpointPath } from './token-paths.ts';
+import { isTokenEndpointPath, LOCAL_TOKEN_ENDPOINT } from './token-paths.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -68,6 +68,11 @@ export interface Inbound {
 }
 
 const ADMIN_PREFIX = '/-/';
+
+/** The admin endpoints; the local token endpoint lives under /-/ too, but hands out API access only. */
+function needsAdminScope(url: string): boolean {
+  return url.startsWith(ADMIN_PREFIX) && url.split('?', 1)[0] !== LOCAL_TOKEN_ENDPOINT;
+}
 
 export function createInbound(options: InboundOptions): Inbound {
   const openRoutes: ReadonlySet<string> = new Set(options.openRoutes);
@@ -225,7 +230,7 @@ async function admit(request: FastifyRequest, reply: FastifyReply, admission: Ad
     }
     throw outcome;
   }
-  if (outcome !== undefined && request.raw.url?.startsWith(ADMIN_PREFIX)) {
+  if (outcome !== undefined && needsAdminScope(request.raw.url ?? '')) {
     const refusal = checkAdminScope(outcome);
     if (refusal !== undefined) throw refusal;
   }
