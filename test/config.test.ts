@@ -780,6 +780,8 @@ t.test('readSecret', async (t) => {
     secret: { kind: 'file', path: file },
     tokenUrl: DEFAULT_TOKEN_URL,
     authMethod: 'client_secret_post',
+    basicEncoding: 'form',
+    tokenParams: {},
     tenants: [],
     tenantTokenUrl: undefined,
   };
