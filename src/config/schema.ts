@@ -415,6 +415,10 @@ function issueToProblems(issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
   }
+  // A record key that failed its rule (tokenParams): the rule's own message, at the key.
+  if (issue.code === 'invalid_key') {
+    return issue.issues.map((inner) => ({ path: formatPath(issue.path), message: inner.message }));
+  }
   const path = formatPath(issue.path);
   return [{ path: path === '' ? '(top level)' : path, message: issue.message }];
 }
