@@ -12,6 +12,7 @@ import {
   type ClientConfig,
   type ProxyConfig,
 } from '../src/config/index.ts';
+import { runCli } from './helpers/cli.ts';
 
 const EXAMPLE_FILE = fileURLToPath(new URL('../config/greenlake-proxy.example.yaml', import.meta.url));
 const SECRET = 'Zq7-very-secret-VALUE-d41d8cd98f00b204';
@@ -75,6 +76,8 @@ t.test('the example file parses with the environment variables set', async (t) =
     secret: { kind: 'value', value: SECRET },
     tokenUrl: DEFAULT_TOKEN_URL,
     authMethod: 'client_secret_post',
+    basicEncoding: 'form',
+    tokenParams: {},
     tenants: [],
     tenantTokenUrl: undefined,
   });
@@ -107,7 +110,7 @@ t.test('the example file fails without its environment variables', async (t) => 
 // -------------------------------------------------------------------------------------------------
 
 t.test('catalog', async (t) => {
-  // The brief announced 16 entries but lists these 14; the list is what HPE documents.
+  // What HPE documents: DSCC zones us1, jp1, eu1, uk1, uae1 as of June 2026 (../shared/greenlake-api.md).
   t.strictSame(
     catalog.map((entry) => `${entry.prefix} ${entry.upstream}`),
     [
@@ -125,6 +128,8 @@ t.test('catalog', async (t) => {
       '/dscc/us1 https://us1.data.cloud.hpe.com',
       '/dscc/eu1 https://eu1.data.cloud.hpe.com',
       '/dscc/jp1 https://jp1.data.cloud.hpe.com',
+      '/dscc/uk1 https://uk1.data.cloud.hpe.com',
+      '/dscc/uae1 https://uae1.data.cloud.hpe.com',
     ],
   );
   t.strictSame(catalog.find((entry) => entry.prefix === '/dscc/jp1'), {
@@ -150,11 +155,13 @@ t.test('zero-config from the environment', async (t) => {
         secret: { kind: 'value', value: SECRET },
         tokenUrl: DEFAULT_TOKEN_URL,
         authMethod: 'client_secret_post',
+        basicEncoding: 'form',
+        tokenParams: {},
         tenants: [],
         tenantTokenUrl: undefined,
       },
     ]);
-    t.equal(config.routes.length, 14);
+    t.equal(config.routes.length, 16);
     t.strictSame(
       config.routes.map((route) => [route.prefix, route.upstream, route.client, route.region, route.port]),
       catalog.map((entry) => [entry.prefix, entry.upstream, 'default', entry.prefix, undefined]),
@@ -346,6 +353,12 @@ t.test('tokenUrl and upstream URLs', async (t) => {
   t.strictSame(tokenUrlProblems('https://user:pw@sso.example.com/token'), ['clients[0].tokenUrl: must not contain credentials']);
   for (const loopback of ['http://127.0.0.1:9000/token', 'http://127.5.6.7/token', 'http://localhost:9000/token', 'http://[::1]:9000/token']) {
     t.equal(parse({ clients: [client({ tokenUrl: loopback })] }).clients[0]?.tokenUrl, loopback, loopback);
+  }
+  // Only localhost, 127.0.0.0/8 and ::1 are loopback: names that merely contain "localhost" are anyone's.
+  for (const lookalike of ['http://evil-localhost/token', 'http://x.localhost/token', 'http://localhost.evil.example/token', 'http://128.0.0.1/token', 'http://[::2]/token']) {
+    t.strictSame(tokenUrlProblems(lookalike), ['clients[0].tokenUrl: must be https (http only on loopback addresses)'], `token URL ${lookalike} refused`);
+    const upstream = lookalike.replace('/token', '');
+    t.strictSame(problemsOf(withRoutes({ prefix: '/lab', upstream })), ['routes[0].upstream: must be https (http only on loopback addresses)'], `upstream ${upstream} refused`);
   }
 
   t.strictSame(problemsOf(withRoutes({ prefix: '/lab', upstream: 'http://lab.example.com' })), [
@@ -656,6 +669,66 @@ t.test('several problems are reported together, each line prefixed by the source
 
 // -------------------------------------------------------------------------------------------------
 
+t.test('token request parameters: scope, audience, resource, tokenParams, basicEncoding', async (t) => {
+  const config = parse({
+    clients: [
+      client({
+        scope: 'api://greenlake/.default',
+        audience: 'https://api.example',
+        resource: 'https://resource.example',
+        tokenParams: { organization: 'org_1', 'x-extra': '${VALUE}' },
+        authMethod: 'client_secret_basic',
+        basicEncoding: 'raw',
+      }),
+    ],
+  }, { VALUE: 'from-env' });
+  t.strictSame(config.clients[0]?.tokenParams, {
+    scope: 'api://greenlake/.default',
+    audience: 'https://api.example',
+    resource: 'https://resource.example',
+    organization: 'org_1',
+    'x-extra': 'from-env',
+  }, 'the own keys first, then tokenParams; ${VAR} works in values');
+  t.equal(config.clients[0]?.basicEncoding, 'raw');
+  const plain = parse(minimal()).clients[0];
+  t.strictSame([plain?.tokenParams, plain?.basicEncoding], [{}, 'form'], 'defaults: no parameters, form-encoded Basic');
+
+  const reserved = 'is set by the proxy (the grant and the client authentication) and may not be overridden';
+  t.strictSame(problemsOf({ clients: [client({ tokenParams: { grant_type: 'password', client_id: 'x', Client_Secret: 'y', subject_token: 'z' } })] }), [
+    `clients[0].tokenParams.grant_type: ${reserved}`,
+    `clients[0].tokenParams.client_id: ${reserved}`,
+    `clients[0].tokenParams.Client_Secret: ${reserved}`,
+    `clients[0].tokenParams.subject_token: ${reserved}`,
+  ]);
+  t.strictSame(problemsOf({ clients: [client({ tokenParams: { scope: 'a', Audience: 'b' } })] }), [
+    'clients[0].tokenParams.scope: has its own key: set clients[].scope instead',
+    'clients[0].tokenParams.Audience: has its own key: set clients[].audience instead',
+  ]);
+  t.strictSame(problemsOf({ clients: [client({ tokenParams: { n: 1 }, scope: '' })] }), [
+    'clients[0].scope: must not be empty',
+    'clients[0].tokenParams.n: expected a string, got a number (put it in quotes)',
+  ]);
+  t.strictSame(problemsOf({ clients: [client({ basicEncoding: 'raw' })] }), ['clients[0].basicEncoding: applies only to authMethod: client_secret_basic']);
+  t.strictSame(problemsOf({ clients: [client({ authMethod: 'client_secret_basic', basicEncoding: 'raw', clientId: 'odd:id' })] }), [
+    'clients[0].clientId: contains ":", which basicEncoding: raw cannot send (use form)',
+  ]);
+  t.strictSame(problemsOf({ clients: [client({ authMethod: 'client_secret_basic', basicEncoding: 'base64' })] }), ['clients[0].basicEncoding: must be one of form, raw']);
+});
+
+t.test('a recursive YAML alias is a configuration problem (exit 2), not a stack overflow', async (t) => {
+  const dir = t.testdir({
+    'recursive.yaml': 'clients: &c\n  - name: a\n    clientId: i\n    clientSecret: s\n    tenants: *c\n',
+    'shared.yaml': 'clients:\n  - name: a\n    clientId: i\n    clientSecret: s\n    tenants: &t []\n  - name: b\n    clientId: j\n    clientSecret: s\n    tenants: *t\n',
+  });
+  const error = await configErrorFromAsync(() => loadConfig({ file: path.join(dir, 'recursive.yaml'), env: {} }));
+  t.strictSame(error.problems, ['YAML alias *c at line 5, column 14 refers to a node that contains it (a recursive alias)']);
+  t.equal((await loadConfig({ file: path.join(dir, 'shared.yaml'), env: {} })).clients.length, 2, 'an alias used elsewhere is fine');
+  const run = await runCli(['check', '--config', path.join(dir, 'recursive.yaml')]);
+  t.equal(run.code, 2, 'the command line exits 2');
+  t.match(run.stderr, /recursive alias/);
+  t.notMatch(run.stderr, /RangeError|Maximum call stack/);
+});
+
 t.test('files: YAML and JSON', async (t) => {
   const dir = t.testdir({
     'proxy.yaml': 'listen:\n  port: 9100\nclients:\n  - name: yaml-team\n    clientId: ${ID}\n    clientSecret: "${SECRET_VAR}"\n',
@@ -787,6 +860,8 @@ t.test('readSecret', async (t) => {
     secret: { kind: 'file', path: file },
     tokenUrl: DEFAULT_TOKEN_URL,
     authMethod: 'client_secret_post',
+    basicEncoding: 'form',
+    tokenParams: {},
     tenants: [],
     tenantTokenUrl: undefined,
   };

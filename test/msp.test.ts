@@ -12,6 +12,11 @@ const CLIENT_CREDENTIALS = 'client_credentials';
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const HEADER = 'X-GreenLake-Workspace';
 
+/** A workspace ID as users copy it: 8-4-4-4-12 hex digits with hyphens. */
+function uuidOf(id: string): string {
+  return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+}
+
 type Raw = Record<string, unknown>;
 
 interface TokenStatus {
@@ -157,13 +162,20 @@ t.test('cold concurrent requests to a tenant route: one MSP token fetch and one 
 
 t.test('X-GreenLake-Workspace picks a tenant, by name or workspace ID, where the route allows it', async (t) => {
   const emu = await emulator(t);
-  const gw = await proxy(t, mspConfig(emu, [route('/pick', emu, { tenantHeader: true })]));
+  // Configured as users copy them (hyphens, upper case): sent to the token endpoint as GreenLake spells them.
+  const hyphenated = [
+    { name: 'acme', workspaceId: uuidOf(ACME_ID).toUpperCase() },
+    { name: 'beta', workspaceId: uuidOf(BETA_ID) },
+  ];
+  const gw = await proxy(t, mspConfig(emu, [route('/pick', emu, { tenantHeader: true })], { tenants: hyphenated }));
   const http = client(t);
 
   t.equal((await call(http, `${gw.url}/pick/echo/a`, { headers: { [HEADER]: 'beta' } })).status, 200);
   t.equal(lastClaims(emu).hpe_organization_id, BETA_ID, 'by name');
   t.equal((await call(http, `${gw.url}/pick/echo/b`, { headers: { [HEADER]: ACME_ID.toUpperCase() } })).status, 200);
   t.equal(lastClaims(emu).hpe_organization_id, ACME_ID, 'by workspace ID, in any case');
+  t.equal((await call(http, `${gw.url}/pick/echo/b2`, { headers: { [HEADER]: uuidOf(BETA_ID).toUpperCase() } })).status, 200);
+  t.equal(lastClaims(emu).hpe_organization_id, BETA_ID, 'by workspace ID written with hyphens');
   t.equal((await call(http, `${gw.url}/pick/echo/c`)).status, 200);
   t.equal(lastClaims(emu).hpe_organization_id, MSP_ID, 'without the header: the MSP workspace');
   t.equal((await call(http, `${gw.url}/pick/echo/d`, { headers: { [HEADER]: 'acme' } })).status, 200);
@@ -174,7 +186,7 @@ t.test('X-GreenLake-Workspace picks a tenant, by name or workspace ID, where the
     [workspacePath(BETA_ID), TOKEN_EXCHANGE, 200],
     [workspacePath(ACME_ID), TOKEN_EXCHANGE, 200],
   ], 'one exchange per tenant, each on the one MSP token');
-  t.equal(emu.apiRequests.length, 4);
+  t.equal(emu.apiRequests.length, 5);
   t.ok(emu.apiRequests.every((r) => r.headers['x-greenlake-workspace'] === undefined), 'the header is never forwarded');
   const tenants = (await tokenStatuses(http, gw.url)).map((k) => k.tenant?.name ?? null);
   t.same(tenants.sort(), ['acme', 'beta', null], 'status lists a token per tenant the route can use');
@@ -302,14 +314,22 @@ t.test('configuration of tenants', async (t) => {
     t.strictSame([plain.clients[0]?.tenants, plain.clients[0]?.tenantTokenUrl], [[], undefined], 'no tenants: none, and no tenant token URL');
   });
 
-  t.test('workspace IDs are hex without hyphens', async (t) => {
-    t.strictSame(problemsOf([msp({ tenants: [{ name: 'acme', workspaceId: '01234567-89ab-cdef-0123-456789abcdef' }] })]), [
-      'clients[0].tenants[0].workspaceId: must be written without hyphens: a workspace ID is hex digits only',
+  t.test('workspace IDs are hex digits; hyphens (UUID style) are removed, not refused', async (t) => {
+    const config = parseConfig(
+      { clients: [{ name: 'c', clientId: 'id', clientSecret: secret, tokenUrl: `https://x.example/authorization/v2/oauth2/${uuidOf(MSP_ID).toUpperCase()}/token`, tenants: [{ name: 'acme', workspaceId: uuidOf(ACME_ID).toUpperCase() }] }] },
+      {},
+      'test',
+    );
+    t.equal(config.clients[0]?.tenants[0]?.workspaceId, ACME_ID, 'tenant ID: hyphens removed, lower case');
+    t.equal(config.clients[0]?.tokenUrl, `https://x.example/authorization/v2/oauth2/${MSP_ID}/token`, 'the workspace ID in a token URL too');
+    t.strictSame(problemsOf([msp({ tenants: [{ name: 'acme', workspaceId: 'acme-corp' }, { name: 'beta', workspaceId: 'xyz' }, { name: 'gamma', workspaceId: '-0123' }] })]), [
+      'clients[0].tenants[0].workspaceId: must be a workspace ID: 1 to 64 hex digits (0-9, a-f), hyphens between groups allowed',
+      'clients[0].tenants[1].workspaceId: must be a workspace ID: 1 to 64 hex digits (0-9, a-f), hyphens between groups allowed',
+      'clients[0].tenants[2].workspaceId: must be a workspace ID: 1 to 64 hex digits (0-9, a-f), hyphens between groups allowed',
     ]);
-    t.strictSame(problemsOf([msp({ tenants: [{ name: 'acme', workspaceId: 'acme-corp' }, { name: 'beta', workspaceId: 'xyz' }] })]), [
-      'clients[0].tenants[0].workspaceId: must be written without hyphens: a workspace ID is hex digits only',
-      'clients[0].tenants[1].workspaceId: must be a workspace ID: 1 to 64 hex digits (0-9, a-f), no hyphens',
-    ]);
+    t.strictSame(problemsOf([msp({ tenants: [{ name: 'acme', workspaceId: ACME_ID }, { name: 'again', workspaceId: uuidOf(ACME_ID) }] })]), [
+      'clients[0].tenants[1].workspaceId: duplicate: clients[0].tenants[0] has the same workspace ID',
+    ], 'the same workspace with and without hyphens is a duplicate');
     t.strictSame(problemsOf([msp({ tenants: [{ name: 'acme' }] })]), ['clients[0].tenants[0].workspaceId: missing']);
     t.strictSame(problemsOf([msp({ tenants: [{ name: 'a b', workspaceId: ACME_ID, extra: 1 }] })]), [
       'clients[0].tenants[0].name: may contain only A-Z a-z 0-9 . _ -',

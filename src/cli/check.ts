@@ -1,6 +1,6 @@
 import { readSecret, type ClientConfig, type ProxyConfig } from '../config/index.ts';
 import { createHttpAgent } from '../net/index.ts';
-import { requestToken } from '../tokens/index.ts';
+import { clientCredentialsRequest, requestToken } from '../tokens/index.ts';
 import { loadFromCli } from './load.ts';
 import type { CliOptions, Env } from './run.ts';
 
@@ -19,17 +19,8 @@ export async function runCheck(options: CliOptions, env: Env): Promise<number> {
 async function checkClient(client: ClientConfig, config: ProxyConfig): Promise<{ ok: boolean; text: string }> {
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
   try {
-    const issued = await requestToken(
-      {
-        tokenUrl: client.tokenUrl,
-        clientId: client.clientId,
-        clientSecret: await readSecret(client),
-        authMethod: client.authMethod,
-        timeoutMs: config.timeouts.tokenRequestMs,
-        dispatcher: agent,
-      },
-      config.tokens.defaultLifetimeSeconds * 1000,
-    );
+    const request = clientCredentialsRequest(client, await readSecret(client), config.timeouts.tokenRequestMs, agent);
+    const issued = await requestToken(request, config.tokens.defaultLifetimeSeconds * 1000);
     const seconds = Math.round((issued.expiresAt - Date.now()) / 1000);
     return { ok: true, text: `${client.name}: token issued by ${client.tokenUrl}, valid for ${seconds} s (from ${issued.lifetimeSource})` };
   } catch (err) {

@@ -23,6 +23,8 @@ const entries: readonly CatalogEntry[] = [
   { prefix: '/dscc/us1', service: 'dscc', region: 'us1', upstream: 'https://us1.data.cloud.hpe.com' },
   { prefix: '/dscc/eu1', service: 'dscc', region: 'eu1', upstream: 'https://eu1.data.cloud.hpe.com' },
   { prefix: '/dscc/jp1', service: 'dscc', region: 'jp1', upstream: 'https://jp1.data.cloud.hpe.com' },
+  { prefix: '/dscc/uk1', service: 'dscc', region: 'uk1', upstream: 'https://uk1.data.cloud.hpe.com' },
+  { prefix: '/dscc/uae1', service: 'dscc', region: 'uae1', upstream: 'https://uae1.data.cloud.hpe.com' },
 ];
 
 export const catalog: readonly CatalogEntry[] = Object.freeze(entries.map((entry) => Object.freeze({ ...entry })));

@@ -132,11 +132,28 @@ function parseYaml(text: string): Parsed {
   if (document.errors.length > 0) {
     return { value: undefined, problems: document.errors.map(describeYamlError) };
   }
+  const recursive = recursiveAlias(document, text);
+  if (recursive !== undefined) return { value: undefined, problems: [recursive] };
   try {
     return { value: document.toJS(), problems: [] };
   } catch {
     return { value: undefined, problems: ['YAML aliases could not be expanded (too many, or unresolved)'] };
   }
+}
+
+/** An alias inside the node its anchor names (`a: &x [*x]`) would expand forever: a problem, never a stack overflow. */
+function recursiveAlias(document: YAML.Document, text: string): string | undefined {
+  let found: string | undefined;
+  YAML.visit(document, {
+    Alias(_, alias, path) {
+      const target = alias.resolve(document);
+      if (target === undefined || !path.includes(target as (typeof path)[number])) return undefined;
+      const at = lineAndColumn(text, alias.range?.[0] ?? 0);
+      found = `YAML alias *${alias.source} at line ${at.line}, column ${at.col} refers to a node that contains it (a recursive alias)`;
+      return YAML.visit.BREAK;
+    },
+  });
+  return found;
 }
 
 const YAML_ERROR_HINTS: Partial<Record<YAML.ErrorCode, string>> = {

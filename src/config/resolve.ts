@@ -13,7 +13,9 @@ import {
   checkWorkspaceId,
   defaultTenantTokenUrl,
   isLoopbackAddress,
+  normalWorkspaceId,
   parseShape,
+  withNormalWorkspaceId,
   type ParsedClient,
   type ParsedConfig,
   type ParsedInbound,
@@ -109,6 +111,7 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkUniqueClientNames(clients ?? []),
     ...routes.flatMap((route, index) => checkRoute(route, `routes[${index}]`, clients)),
     ...(clients ?? []).flatMap((client, index) => checkTenants(client, `clients[${index}]`)),
+    ...(clients ?? []).flatMap((client, index) => checkBasicEncoding(client, `clients[${index}]`)),
     ...routes.flatMap((route, index) => checkRouteTenant(route, `routes[${index}]`, clients)),
     ...checkUniqueRouteValues(routes, 'prefix', (value) => typeof value === 'string' && checkPrefix(value) === undefined),
     ...checkUniqueRouteValues(routes, 'port', isPortNumber),
@@ -261,7 +264,7 @@ function checkTenants(client: unknown, at: string): Problem[] {
   }
   const field = (name: string) => tenants.map((tenant) => (isRecord(tenant) ? tenant[name] : undefined));
   const names = field('name');
-  const ids = field('workspaceId').map((id) => (typeof id === 'string' && checkWorkspaceId(id) === undefined ? id.toLowerCase() : undefined));
+  const ids = field('workspaceId').map((id) => (typeof id === 'string' && checkWorkspaceId(id) === undefined ? normalWorkspaceId(id) : undefined));
   const tenantAt = (index: number): string => `${at}.tenants[${index}]`;
   const problems: Problem[] = [
     ...duplicates(names, (name) => typeof name === 'string' && checkClientName(name) === undefined).map(([first, again]) => ({
@@ -274,12 +277,25 @@ function checkTenants(client: unknown, at: string): Problem[] {
     })),
   ];
   names.forEach((name, index) => {
-    const other = typeof name === 'string' ? ids.indexOf(name.toLowerCase()) : -1;
+    const other = typeof name === 'string' ? ids.indexOf(normalWorkspaceId(name)) : -1;
     if (other !== -1 && other !== index) {
       problems.push({ path: `${tenantAt(index)}.name`, message: `is the workspace ID of ${tenantAt(other)}: X-GreenLake-Workspace could not tell them apart` });
     }
   });
   return problems;
+}
+
+/** basicEncoding belongs to client_secret_basic; raw cannot carry a client ID with `:` (RFC 7617 splits at the first one). */
+function checkBasicEncoding(client: unknown, at: string): Problem[] {
+  if (!isRecord(client) || client['basicEncoding'] === undefined) return [];
+  if (client['authMethod'] !== 'client_secret_basic') {
+    return [{ path: `${at}.basicEncoding`, message: 'applies only to authMethod: client_secret_basic' }];
+  }
+  const id = client['clientId'];
+  if (client['basicEncoding'] === 'raw' && typeof id === 'string' && id.includes(':')) {
+    return [{ path: `${at}.clientId`, message: 'contains ":", which basicEncoding: raw cannot send (use form)' }];
+  }
+  return [];
 }
 
 /** routes[].tenant names a tenant of the route's client; routes[].tenantHeader needs a client with tenants. */
@@ -465,13 +481,16 @@ function buildClient(client: ParsedClient, baseDir: string | undefined): ClientC
     client.clientSecret !== undefined
       ? { kind: 'value', value: client.clientSecret }
       : { kind: 'file', path: resolvePath(client.clientSecretFile ?? '', baseDir) };
-  const tenants = client.tenants.map((tenant) => ({ name: tenant.name, workspaceId: tenant.workspaceId.toLowerCase() }));
+  const tenants = client.tenants.map((tenant) => ({ name: tenant.name, workspaceId: normalWorkspaceId(tenant.workspaceId) }));
+  const ownKeys = definedOnly({ scope: client.scope, audience: client.audience, resource: client.resource });
   return {
     name: client.name,
     clientId: client.clientId,
     secret,
-    tokenUrl: client.tokenUrl,
+    tokenUrl: withNormalWorkspaceId(client.tokenUrl),
     authMethod: client.authMethod,
+    basicEncoding: client.basicEncoding ?? 'form',
+    tokenParams: { ...ownKeys, ...client.tokenParams },
     tenants,
     tenantTokenUrl: tenants.length === 0 ? undefined : (client.tenantTokenUrl ?? defaultTenantTokenUrl(client.tokenUrl)),
   };

@@ -76,9 +76,11 @@ const KEY_HASH = /^sha256:[0-9a-f]{64}$/;
 const HOST_NAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HEADER_VALUE = /^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$/;
-const WORKSPACE_ID = /^[0-9a-f]{1,64}$/i;
+/** Hex digits, optionally in hyphen-separated groups as users copy them (UUID style). */
+const WORKSPACE_ID = /^[0-9a-f]+(-[0-9a-f]+)*$/i;
+const WORKSPACE_ID_MAX_DIGITS = 64;
 /** `https://host/authorization/v2/oauth2/<workspace>/token`: the part before and after the workspace ID. */
-const WORKSPACE_TOKEN_URL = /^(.+\/authorization\/v2\/oauth2\/)[^/]+(\/token)$/;
+const WORKSPACE_TOKEN_URL = /^(.+\/authorization\/v2\/oauth2\/)([^/]+)(\/token)$/;
 
 // ---------------------------------------------------------------------------------------------
 // Field rules. Each returns a short message, or undefined when the value is fine. None of them
@@ -113,11 +115,29 @@ export function checkHttpUrl(text: string): string | undefined {
   return undefined;
 }
 
-/** A GreenLake workspace ID: hex digits without hyphens. */
+/** A GreenLake workspace ID: hex digits, with or without hyphens between groups. */
 export function checkWorkspaceId(text: string): string | undefined {
-  if (WORKSPACE_ID.test(text)) return undefined;
-  if (text.includes('-')) return 'must be written without hyphens: a workspace ID is hex digits only';
-  return 'must be a workspace ID: 1 to 64 hex digits (0-9, a-f), no hyphens';
+  if (WORKSPACE_ID.test(text) && normalWorkspaceId(text).length <= WORKSPACE_ID_MAX_DIGITS) return undefined;
+  return `must be a workspace ID: 1 to ${WORKSPACE_ID_MAX_DIGITS} hex digits (0-9, a-f), hyphens between groups allowed`;
+}
+
+/** A workspace ID as GreenLake spells it: hyphens removed, lower case (`0123ABCD-...` and `0123abcd...` are one workspace). */
+export function normalWorkspaceId(text: string): string {
+  return text.replaceAll('-', '').toLowerCase();
+}
+
+/** Form parameters that clients[].tokenParams may not set: the grant and the client's authentication are the proxy's. */
+const RESERVED_TOKEN_PARAMS = ['grant_type', 'client_id', 'client_secret', 'subject_token', 'subject_token_type'];
+/** Set by their own keys (clients[].scope, .audience, .resource), never twice. */
+const OWN_KEY_TOKEN_PARAMS = ['scope', 'audience', 'resource'];
+
+/** A name in clients[].tokenParams. Compared case-insensitively: a server may well read `Client_Secret` as the real one. */
+export function checkTokenParamName(name: string): string | undefined {
+  const lower = name.toLowerCase();
+  if (name === '') return 'must not be empty';
+  if (RESERVED_TOKEN_PARAMS.includes(lower)) return 'is set by the proxy (the grant and the client authentication) and may not be overridden';
+  if (OWN_KEY_TOKEN_PARAMS.includes(lower)) return `has its own key: set clients[].${lower} instead`;
+  return undefined;
 }
 
 /** clients[].tenantTokenUrl: a token URL with `{workspaceId}` where the tenant's ID goes. */
@@ -134,7 +154,14 @@ export function checkTenantTokenUrl(text: string): string | undefined {
  */
 export function defaultTenantTokenUrl(tokenUrl: string): string {
   const parts = WORKSPACE_TOKEN_URL.exec(tokenUrl);
-  return parts ? `${parts[1]}${WORKSPACE_ID_PLACEHOLDER}${parts[2]}` : DEFAULT_TENANT_TOKEN_URL;
+  return parts ? `${parts[1]}${WORKSPACE_ID_PLACEHOLDER}${parts[3]}` : DEFAULT_TENANT_TOKEN_URL;
+}
+
+/** A workspace token URL with its workspace ID as GreenLake spells it (`.../oauth2/0123-ABCD/token` -> `.../oauth2/0123abcd/token`). */
+export function withNormalWorkspaceId(tokenUrl: string): string {
+  const parts = WORKSPACE_TOKEN_URL.exec(tokenUrl);
+  if (parts === null || checkWorkspaceId(parts[2] ?? '') !== undefined) return tokenUrl;
+  return `${parts[1]}${normalWorkspaceId(parts[2] ?? '')}${parts[3]}`;
 }
 
 /** store.redis.url: redis:// or rediss://, a host, nothing after the database number. */
@@ -223,6 +250,13 @@ const httpUrl = ruled(checkHttpUrl);
 const timerMs = integerIn(1, MAX_TIMER_MS);
 
 export const AUTH_METHODS = ['client_secret_post', 'client_secret_basic'] as const;
+/** client_secret_basic: `form` encodes ID and secret before base64 (RFC 6749 2.3.1); `raw` sends them as they are. */
+export const BASIC_ENCODINGS = ['form', 'raw'] as const;
+
+const tokenParamsSchema = z.record(
+  ruled(checkTokenParamName),
+  z.string({ error: (issue) => `expected a string, got ${describeReceived(issue.input)}${quotingHint('string', issue.input)}` }),
+);
 
 const tenantSchema = z.strictObject({
   name: ruled(checkClientName),
@@ -236,6 +270,11 @@ const clientSchema = z.strictObject({
   clientSecretFile: nonEmptyString.optional(),
   tokenUrl: httpUrl.default(DEFAULT_TOKEN_URL),
   authMethod: z.enum(AUTH_METHODS).default('client_secret_post'),
+  basicEncoding: z.enum(BASIC_ENCODINGS).optional(),
+  scope: nonEmptyString.optional(),
+  audience: nonEmptyString.optional(),
+  resource: nonEmptyString.optional(),
+  tokenParams: tokenParamsSchema.default({}),
   tenants: z.array(tenantSchema).default([]),
   tenantTokenUrl: ruled(checkTenantTokenUrl).optional(),
 });
@@ -405,6 +444,10 @@ function describeIssue(issue: z.core.$ZodRawIssue): string {
 function issueToProblems(issue: z.core.$ZodIssue): Problem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({ path: formatPath([...issue.path, key]), message: 'unknown key' }));
+  }
+  // A record key that failed its rule (tokenParams): the rule's own message, at the key.
+  if (issue.code === 'invalid_key') {
+    return issue.issues.map((inner) => ({ path: formatPath(issue.path), message: inner.message }));
   }
   const path = formatPath(issue.path);
   return [{ path: path === '' ? '(top level)' : path, message: issue.message }];

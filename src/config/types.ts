@@ -2,6 +2,9 @@
 
 export type AuthMethod = 'client_secret_post' | 'client_secret_basic';
 
+/** client_secret_basic: `form` form-encodes ID and secret before base64 (RFC 6749 2.3.1); `raw` sends them as they are. */
+export type BasicEncoding = 'form' | 'raw';
+
 /** Where a client secret comes from. A file is re-read at every token fetch (Kubernetes rotates mounted secrets). */
 export type SecretSource =
   | { readonly kind: 'value'; readonly value: string }
@@ -13,6 +16,13 @@ export interface ClientConfig {
   readonly secret: SecretSource;
   readonly tokenUrl: string;
   readonly authMethod: AuthMethod;
+  /** How client_secret_basic writes the Authorization header; `form` for client_secret_post (unused). */
+  readonly basicEncoding: BasicEncoding;
+  /**
+   * Extra form parameters of the client-credentials request, in order: `scope`, `audience`,
+   * `resource` (from their own keys), then clients[].tokenParams. Never grant_type or credentials.
+   */
+  readonly tokenParams: Readonly<Record<string, string>>;
   /** MSP mode: the tenant workspaces this client may act on, each with a token got by token exchange. Empty: none. */
   readonly tenants: readonly TenantConfig[];
   /** Token endpoint of a tenant, `{workspaceId}` standing for its ID; undefined when there are no tenants. */
@@ -23,7 +33,7 @@ export interface ClientConfig {
 export interface TenantConfig {
   /** What routes (`routes[].tenant`), callers (`X-GreenLake-Workspace`), logs and status call it. */
   readonly name: string;
-  /** Hex digits without hyphens, lower case. */
+  /** Hex digits without hyphens, lower case (hyphens in the configuration are removed). */
   readonly workspaceId: string;
 }
 

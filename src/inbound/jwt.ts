@@ -7,6 +7,9 @@ import type { Principal } from './principal.ts';
 /** Asymmetric only: a JWKS never holds the shared secret an HS256 token would need. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+/** Far more than any key set needs: a bigger or endless answer is cut off, not buffered. */
+export const MAX_JWKS_BYTES = 1024 * 1024;
+
 /** The JWKS could not be fetched or read: the token may be fine, we cannot tell. */
 const JWKS_UNAVAILABLE_CODES = new Set(['ERR_JWKS_TIMEOUT', 'ERR_JWKS_INVALID', 'ERR_JOSE_GENERIC']);
 
@@ -20,10 +23,7 @@ export class JwtVerifier {
   /** `dispatcher`: fetch the JWKS through the proxy's own agent, which trusts caFile. */
   constructor(config: JwtConfig, dispatcher: Dispatcher | undefined) {
     this.#config = config;
-    this.#keys = createRemoteJWKSet(new URL(config.jwksUrl), {
-      timeoutDuration: 5_000,
-      ...(dispatcher !== undefined && { [customFetch]: fetchThrough(dispatcher) }),
-    });
+    this.#keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, [customFetch]: fetchCapped(dispatcher) });
     this.#clientsByClaimValue = new Map(Object.entries(config.clients));
     this.#adminClaimValues = new Set(config.adminClaimValues);
   }
@@ -72,7 +72,35 @@ function rejection(cause: unknown): InboundError {
   return new InboundError('GREENLAKE_PROXY_UNAUTHENTICATED', 'API key or token not accepted', { cause });
 }
 
-function fetchThrough(dispatcher: Dispatcher): FetchImplementation {
-  return (url, options) =>
-    undiciFetch(url, { method: options.method, headers: [...options.headers], redirect: options.redirect, signal: options.signal, dispatcher }) as unknown as Promise<Response>;
+/** Fetches the JWKS (through the proxy's agent when given), reading at most MAX_JWKS_BYTES of it. */
+function fetchCapped(dispatcher: Dispatcher | undefined): FetchImplementation {
+  return async (url, options) => {
+    const res = await undiciFetch(url, {
+      method: options.method,
+      headers: [...options.headers],
+      redirect: options.redirect,
+      signal: options.signal,
+      ...(dispatcher !== undefined && { dispatcher }),
+    });
+    const bytes = await readCapped(res.body, MAX_JWKS_BYTES);
+    return new Response(bytes, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } });
+  };
+}
+
+async function readCapped(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
+  if (body === null) return new Uint8Array();
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, size);
+    size += value.byteLength;
+    if (size > maxBytes) {
+      // Cancelling the body aborts the request: the connection is closed, nothing more is read.
+      await reader.cancel();
+      throw new Error(`JWKS answer is larger than ${maxBytes / 1024 / 1024} MiB: not read further`);
+    }
+    chunks.push(value);
+  }
 }

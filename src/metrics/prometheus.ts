@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BudgetKey, BudgetObserver } from '../budget/index.ts';
 import type { RequestObserver, RequestOutcome } from '../proxy/index.ts';
-import type { TokenFetchOutcome, TokenObserver, TokenStatus } from '../tokens/index.ts';
+import type { ForcedRefreshOutcome, TokenFetchOutcome, TokenObserver, TokenStatus } from '../tokens/index.ts';
 import { PrecountedHistogram } from './precounted-histogram.ts';
 import { RequestStats, type RouteRequestStats } from './request-stats.ts';
 
@@ -25,6 +25,7 @@ export class ProxyMetrics implements TokenObserver, RequestObserver, BudgetObser
   readonly #upstreamLatency: PrecountedHistogram;
   readonly #tokenFetches: Counter<'client' | 'region' | 'tenant' | 'outcome'>;
   readonly #tokenEndpointLatency: Histogram<'client'>;
+  readonly #tokenRefusedUpstream: Counter<'client' | 'region' | 'tenant' | 'outcome'>;
   readonly #upstream429: Counter<'client'>;
   readonly #rateLimitHeld: Counter<BudgetLabel>;
   readonly #rateLimitRefused: Counter<BudgetLabel>;
@@ -77,6 +78,12 @@ export class ProxyMetrics implements TokenObserver, RequestObserver, BudgetObser
       help: 'Duration of calls to token endpoints, by client.',
       labelNames: ['client'],
       buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.#tokenRefusedUpstream = new Counter({
+      name: 'greenlake_proxy_token_refused_upstream_total',
+      help: 'Upstream 401s to the cached token, by client, region, tenant (MSP mode only) and outcome (dropped: a forced refresh; kept: a 401 within 10 s of the last forced refresh, which is rate-limited).',
+      labelNames: ['client', 'region', 'tenant', 'outcome'],
       registers,
     });
     this.#upstream429 = new Counter({
@@ -198,6 +205,10 @@ export class ProxyMetrics implements TokenObserver, RequestObserver, BudgetObser
   tokenFetched(client: string, region: string, outcome: TokenFetchOutcome, seconds: number, tenant?: string): void {
     this.#tokenFetches.inc({ client, region, outcome, ...(tenant !== undefined && { tenant }) });
     this.#tokenEndpointLatency.observe({ client }, seconds);
+  }
+
+  tokenRefusedUpstream(client: string, region: string, outcome: ForcedRefreshOutcome, tenant?: string): void {
+    this.#tokenRefusedUpstream.inc({ client, region, outcome, ...(tenant !== undefined && { tenant }) });
   }
 
   text(): Promise<string> {

@@ -221,6 +221,7 @@ function notFound(rawUrl: string, table: RouteTable): ProxyError {
 function sendError(err: ProxyError, request: FastifyRequest, reply: FastifyReply, table: RouteTable): FastifyReply {
   const level = err.statusCode >= 500 ? 'warn' : 'info';
   request.log[level]({ reqId: request.id, code: err.code, err: err.message, cause: describeCause(err.cause) }, 'request failed');
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   return reply
     .code(err.statusCode)
     .header('x-request-id', request.id)

@@ -58,12 +58,15 @@ export class ProxyError extends Error {
   readonly code: ProxyErrorCode;
   readonly statusCode: number;
   readonly details: readonly ErrorDetail[];
+  /** Sent as `Retry-After`: when trying again may succeed. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ProxyErrorCode, message: string, options: { details?: ErrorDetail[]; cause?: unknown } = {}) {
+  constructor(code: ProxyErrorCode, message: string, options: { details?: ErrorDetail[]; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(message, { cause: options.cause });
     this.code = code;
     this.statusCode = STATUS_BY_CODE[code];
     this.details = options.details ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 
@@ -121,7 +124,9 @@ export function fromTokenError(err: TokenError): ProxyError {
   const details: ErrorDetail[] = [];
   if (err.oauth) details.push({ type: 'oauth', ...err.oauth });
   if (err.endpointStatus !== undefined) details.push({ type: 'token_endpoint', status: err.endpointStatus });
-  return new ProxyError(err.code, `could not get a token: ${err.message}`, { details, cause: err });
+  // The keeper is cooling down after a failed round: the caller may come back when it tries again.
+  const retryAfter = err.nextAttemptInMs === undefined ? {} : { retryAfterSeconds: Math.max(1, Math.ceil(err.nextAttemptInMs / 1000)) };
+  return new ProxyError(err.code, `could not get a token: ${err.message}`, { details, cause: err, ...retryAfter });
 }
 
 export function fromInboundError(err: InboundError): ProxyError {

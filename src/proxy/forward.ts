@@ -143,8 +143,9 @@ async function send(
           }
         }
         if (statusCode === 401 && token !== undefined) {
-          if (!lastTry) match.keeper.invalidate(token);
-          if (!lastTry && body.replayable) {
+          // invalidate: false when the same token would be sent again (forced refreshes are rate-limited).
+          const renewed = !lastTry && match.keeper.invalidate(token);
+          if (renewed && body.replayable) {
             result = 'refused';
             return null;
           }
@@ -180,6 +181,7 @@ function writeError(res: ServerResponse, err: ProxyError, request: FastifyReques
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(json),
     'x-request-id': request.id,
+    ...(err.retryAfterSeconds !== undefined && { 'retry-after': String(err.retryAfterSeconds) }),
     ...headers,
   });
   res.end(json);

@@ -28,6 +28,8 @@ export class TokenError extends Error {
   readonly oauth: OAuthErrorBody | undefined;
   /** From a `Retry-After` header. */
   readonly retryAfterMs: number | undefined;
+  /** Set when the keeper is cooling down after a failed round: when it tries again (the caller's Retry-After). */
+  readonly nextAttemptInMs: number | undefined;
 
   constructor(
     code: TokenErrorCode,
@@ -37,6 +39,7 @@ export class TokenError extends Error {
       endpointStatus?: number;
       oauth?: OAuthErrorBody;
       retryAfterMs?: number;
+      nextAttemptInMs?: number;
       cause?: unknown;
     } = {},
   ) {
@@ -46,5 +49,6 @@ export class TokenError extends Error {
     this.endpointStatus = details.endpointStatus;
     this.oauth = details.oauth;
     this.retryAfterMs = details.retryAfterMs;
+    this.nextAttemptInMs = details.nextAttemptInMs;
   }
 }

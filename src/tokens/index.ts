@@ -2,5 +2,6 @@ export { TokenError, type TokenErrorCode, type OAuthErrorBody } from './errors.t
 export { TokenKeeper, type TokenState, type TokenStatus } from './keeper.ts';
 export { TokenRegistry } from './registry.ts';
 export { requestToken, type IssuedToken, type TokenRequest } from './request-token.ts';
-export type { TokenFetchOutcome, TokenObserver } from './observer.ts';
+export type { ForcedRefreshOutcome, TokenFetchOutcome, TokenObserver } from './observer.ts';
+export { clientCredentialsRequest } from './sources.ts';
 export { sharedFetch, StoreUnavailable, type SharedFetch, type SharedFetchOptions, type SharedToken, type TokenStore } from './shared.ts';

@@ -48,6 +48,14 @@ interface CachedToken {
 /** Share of a token's usable life after which it is refreshed in the background. */
 const REFRESH_AT_SHARE = 0.8;
 const MIN_REFRESH_DELAY_MS = 1000;
+/**
+ * The longest any timer of a keeper waits. A token that "lives" for years is still refreshed
+ * daily, and no delay from outside (expires_in, JWT exp, Retry-After) reaches Node's 2^31-1 ms
+ * timer limit, past which a timer fires at once (a fetch loop).
+ */
+export const MAX_TIMER_DELAY_MS = 24 * 3600 * 1000;
+/** After a 401 drops a token, further 401s drop none for this long: a path that always answers 401 costs one fetch per interval, not one per request. */
+export const FORCED_REFRESH_INTERVAL_MS = 10_000;
 
 /**
  * The whole life of one (client, region) token, or (client, region, tenant): fetch, cache,
@@ -68,6 +76,10 @@ export class TokenKeeper {
   #retryNotBefore = 0;
   #lastRefreshAt: number | undefined;
   #fetches = 0;
+  /** When a 401 last dropped the token (epoch ms); forced refreshes are at most one per FORCED_REFRESH_INTERVAL_MS. */
+  #lastForcedAt = Number.NEGATIVE_INFINITY;
+  /** A request asked for a token since the last failed round: worth trying again in the background. */
+  #demand = false;
 
   constructor(deps: KeeperDeps) {
     this.#deps = deps;
@@ -100,21 +112,38 @@ export class TokenKeeper {
     return token && Date.now() < this.#usableUntil(token) ? token.value : undefined;
   }
 
-  /** A token that may be forwarded, waiting at most `waitMs` for the endpoint. */
+  /**
+   * A token that may be forwarded, waiting at most `waitMs` for the endpoint. While cooling
+   * down after a failed round it fails at once (the error says when the next attempt is),
+   * and that attempt is then made in the background.
+   */
   async get(waitMs: number = this.#deps.timeouts.tokenWaitMs): Promise<string> {
     const cached = this.current();
     if (cached !== undefined) return cached;
-    const token = await this.#withDeadline(this.#inflight ?? this.#startFetch(waitMs), waitMs);
+    this.#demand = true;
+    const token = await this.#withDeadline(this.#inflight ?? this.#startFetch(), waitMs);
     return token.value;
   }
 
-  /** The upstream refused `token` (401): forget it, unless a newer one already replaced it. */
-  invalidate(token: string): void {
-    if (this.#token?.value !== token) return;
+  /**
+   * The upstream refused `token` (401): forget it, unless a newer one already replaced it or a
+   * 401 dropped one less than FORCED_REFRESH_INTERVAL_MS ago. true: the next token will be
+   * another one (a replay is worth it); false: the same token would be sent again.
+   */
+  invalidate(token: string): boolean {
+    if (this.#token?.value !== token) return true;
+    const now = Date.now();
+    if (now - this.#lastForcedAt < FORCED_REFRESH_INTERVAL_MS) {
+      this.#deps.observer?.tokenRefusedUpstream?.(this.client, this.region, 'kept', this.tenant);
+      return false;
+    }
+    this.#lastForcedAt = now;
     this.#log.info('token refused upstream: dropped, the next request fetches a new one');
+    this.#deps.observer?.tokenRefusedUpstream?.(this.client, this.region, 'dropped', this.tenant);
     this.#token = undefined;
     clearTimeout(this.#refreshTimer);
     this.#deps.onInvalidate?.(token);
+    return true;
   }
 
   status(): TokenStatus {
@@ -148,10 +177,10 @@ export class TokenKeeper {
     return token.expiresAt - this.#deps.tokens.minTtlSeconds * 1000;
   }
 
-  #startFetch(waitMs: number): Promise<CachedToken> {
+  /** A round of attempts; a request's (`background` false) fails at once while cooling down after a failed one. */
+  #startFetch(background = false): Promise<CachedToken> {
     const delay = this.#retryNotBefore - Date.now();
-    // Still cooling down after a failed fetch, for longer than this request will wait: fail now.
-    if (this.#lastError && delay >= waitMs) return Promise.reject(this.#lastError);
+    if (this.#lastError && delay > 0 && !background) return Promise.reject(this.#coolingDown(this.#lastError, delay));
     const cycle = this.#fetchWithRetries(Math.max(0, delay));
     this.#inflight = cycle;
     cycle.then(
@@ -163,7 +192,10 @@ export class TokenKeeper {
 
   async #fetchWithRetries(initialDelayMs: number): Promise<CachedToken> {
     if (initialDelayMs > 0) await this.#pause(initialDelayMs);
-    const { maxAttempts, backoffMaxMs } = this.#deps.tokens;
+    const { backoffMaxMs } = this.#deps.tokens;
+    // Once a round has failed, each round is one attempt: the cool-downs between them are where requests fail fast.
+    const maxAttempts = this.#failures > 0 ? 1 : this.#deps.tokens.maxAttempts;
+    this.#demand = false;
     // A Retry-After longer than requests wait for a token ends this round; the cooldown honours it.
     const longestPause = Math.max(backoffMaxMs, this.#deps.timeouts.tokenWaitMs);
     for (let attempt = 1; ; attempt++) {
@@ -226,6 +258,20 @@ export class TokenKeeper {
     return token;
   }
 
+  /** Why a request gets no token now, and when the next attempt is (the proxy's Retry-After). */
+  #coolingDown(last: TokenError, delayMs: number): TokenError {
+    this.#demand = true;
+    const code = last.code === 'GREENLAKE_PROXY_TOKEN_REJECTED' || last.code === 'GREENLAKE_PROXY_SECRET_UNREADABLE' ? last.code : 'GREENLAKE_PROXY_TOKEN_UNAVAILABLE';
+    const seconds = Math.ceil(delayMs / 1000);
+    return new TokenError(code, `${last.message} (no token held; next attempt in ${seconds} s)`, {
+      retryable: last.retryable,
+      ...(last.endpointStatus !== undefined && { endpointStatus: last.endpointStatus }),
+      ...(last.oauth !== undefined && { oauth: last.oauth }),
+      nextAttemptInMs: delayMs,
+      cause: last,
+    });
+  }
+
   #recordFailure(err: TokenError): TokenError {
     const now = Date.now();
     this.#failures++;
@@ -233,21 +279,23 @@ export class TokenKeeper {
     const cooldown = this.#backoff(this.#failures, err.retryAfterMs);
     this.#retryNotBefore = now + cooldown;
     if (this.#token && now >= this.#token.expiresAt) this.#token = undefined;
-    // A cached token is still being served: keep trying in the background before it runs out.
-    if (this.#token) this.#scheduleRefresh(cooldown);
+    // A cached token is still being served, or requests are failing for want of one: try again
+    // in the background after the cool-down (a keeper nobody asks stays quiet).
+    this.#scheduleRefresh(cooldown);
     return err;
   }
 
   #scheduleRefresh(inMs: number): void {
     clearTimeout(this.#refreshTimer);
     if (this.#stop.signal.aborted) return;
-    this.#refreshTimer = setTimeout(() => this.#refreshInBackground(), inMs);
+    this.#refreshTimer = setTimeout(() => this.#refreshInBackground(), clampDelay(inMs));
     this.#refreshTimer.unref();
   }
 
   #refreshInBackground(): void {
     if (this.#inflight) return;
-    this.#startFetch(Number.POSITIVE_INFINITY).catch(() => {
+    if (this.#token === undefined && !this.#demand) return;
+    this.#startFetch(true).catch(() => {
       /* already logged and recorded; requests keep the cached token while it lasts */
     });
   }
@@ -262,7 +310,7 @@ export class TokenKeeper {
 
   async #pause(ms: number): Promise<void> {
     try {
-      await sleep(ms, undefined, { signal: this.#stop.signal, ref: false });
+      await sleep(clampDelay(ms), undefined, { signal: this.#stop.signal, ref: false });
     } catch {
       throw new TokenError('GREENLAKE_PROXY_TOKEN_UNAVAILABLE', 'shutting down');
     }
@@ -281,6 +329,10 @@ export class TokenKeeper {
     const last = this.#lastError ? `; last error: ${this.#lastError.message}` : '';
     return new TokenError('GREENLAKE_PROXY_TOKEN_TIMEOUT', `no token within ${waitMs} ms${last}`, { retryable: true });
   }
+}
+
+function clampDelay(ms: number): number {
+  return Math.min(Math.max(0, ms), MAX_TIMER_DELAY_MS);
 }
 
 function asTokenError(cause: unknown): TokenError {

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { ClientConfig, ProxyConfig, RouteConfig, TenantConfig } from '../config/index.ts';
+import { normalWorkspaceId, type ClientConfig, type ProxyConfig, type RouteConfig, type TenantConfig } from '../config/index.ts';
 import { TokenKeeper, type KeeperDeps, type TokenStatus } from './keeper.ts';
 import type { TokenObserver } from './observer.ts';
 import { sharedFetch, type TokenStore } from './shared.ts';
@@ -53,7 +53,7 @@ export class TokenRegistry {
   tenantKeeper(client: string, region: string, nameOrId: string): TokenKeeper | undefined {
     const byName = this.keeper(client, region, nameOrId);
     if (byName !== undefined) return byName;
-    const id = nameOrId.toLowerCase();
+    const id = normalWorkspaceId(nameOrId);
     for (const keeper of this.#keepers.values()) {
       if (keeper.client === client && keeper.region === region && keeper.workspaceId === id) return keeper;
     }

@@ -23,16 +23,23 @@ export interface EndpointDeps {
 /** Where a token exchange gets the subject (MSP) token: the keeper of the client's own token. */
 export interface SubjectTokens {
   get(): Promise<string>;
-  /** The exchange endpoint refused this token: forget it, unless a newer one already replaced it. */
-  invalidate(token: string): void;
+  /** The exchange endpoint refused this token: forget it, unless a newer one already replaced it. false: the same token would come again. */
+  invalidate(token: string): boolean;
 }
 
 /** OAuth 2.0 client credentials at the client's tokenUrl. */
 export function clientCredentials(deps: EndpointDeps): TokenFetcher {
   return async (endpoint) => {
     const clientSecret = await readClientSecret(deps.client);
-    return endpoint(() => requestToken(tokenRequest(deps, deps.client.tokenUrl, clientSecret), defaultLifetimeMs(deps)));
+    const request = { ...tokenRequest(deps, deps.client.tokenUrl, clientSecret), params: deps.client.tokenParams };
+    return endpoint(() => requestToken(request, defaultLifetimeMs(deps)));
   };
+}
+
+/** The client-credentials request of a client, as the keeper sends it (for callers outside a keeper: `check --online`). */
+export function clientCredentialsRequest(client: ClientConfig, clientSecret: string, timeoutMs: number, dispatcher: Dispatcher): TokenRequest {
+  const { clientId, authMethod, basicEncoding, tokenUrl, tokenParams } = client;
+  return { tokenUrl, clientId, clientSecret, authMethod, basicEncoding, timeoutMs, dispatcher, params: tokenParams };
 }
 
 /**
@@ -55,8 +62,7 @@ export function tokenExchange(
     try {
       return await exchange(first);
     } catch (err) {
-      if (!refusesSubject(err)) throw err;
-      deps.subject.invalidate(first);
+      if (!refusesSubject(err) || !deps.subject.invalidate(first)) throw err;
       return exchange(await subjectToken(deps));
     }
   };
@@ -67,9 +73,11 @@ export function tenantTokenUrlOf(template: string, workspaceId: string): string 
   return template.replaceAll(WORKSPACE_ID_PLACEHOLDER, workspaceId);
 }
 
+/** The request without extra parameters: clients[].tokenParams are for the client-credentials grant only. */
 function tokenRequest(deps: EndpointDeps, tokenUrl: string, clientSecret: string): TokenRequest {
   const { client, timeouts, dispatcher } = deps;
-  return { tokenUrl, clientId: client.clientId, clientSecret, authMethod: client.authMethod, timeoutMs: timeouts.tokenRequestMs, dispatcher };
+  const { clientId, authMethod, basicEncoding } = client;
+  return { tokenUrl, clientId, clientSecret, authMethod, basicEncoding, timeoutMs: timeouts.tokenRequestMs, dispatcher };
 }
 
 function defaultLifetimeMs(deps: EndpointDeps): number {
