@@ -295,7 +295,9 @@ t.test('published per-API rate limits: headers per API, IAM in X-RateLimit-*, no
   t.equal(answers[5]?.headers['retry-after'], undefined, 'no Retry-After: HPE documents none');
 
   emu.setRateLimit({ limit: 1000, windowSeconds: 60 });
-  t.equal((await get('/organizations/v1alpha1/organizations')).status, 200, 'a test-set limit overrides the published ones');
+  const overridden = await get('/organizations/v1alpha1/organizations');
+  t.equal(overridden.status, 200);
+  t.equal(overridden.headers['x-ratelimit-limit'], '1000', 'a test-set limit overrides the published ones');
   emu.setRateLimit(undefined);
   emu.setPublishedRateLimits(false);
   t.equal((await get('/devices/v1/devices')).headers['ratelimit-limit'], undefined, 'switched off');
