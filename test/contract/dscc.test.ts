@@ -8,7 +8,7 @@ await runFamily(t, session, 'dscc');
 for (const path of ['/api/v1/storage-systems', '/api/v1/volumes', '/api/v1/tasks', '/api/v1/audit-events']) {
   t.test(`${path} pages with limit and offset, echoed as pageLimit and pageOffset`, async (t) => {
     const answer = await session.api('GET', `${path}?limit=2&offset=1`);
-    t.equal(answer.status, 200);
+    t.equal(answer.status, 200, 'answers 200', { body: answer.text.slice(0, 300) });
     const page = answer.json<{ items: unknown[]; pageLimit: number; pageOffset: number; total: number }>();
     t.equal(page.pageLimit, 2);
     t.equal(page.pageOffset, 1);
@@ -24,23 +24,23 @@ t.test('the taskUri of an accepted write names a task that GET /api/v1/tasks/{id
     userCpg: 'SSD_r6',
     sizeMib: 16384,
   });
-  t.equal(accepted.status, 202);
+  t.equal(accepted.status, 202, 'answers 202', { body: accepted.text.slice(0, 300) });
   const taskUri = String(accepted.json()['taskUri']);
   const taskPath = new URL(taskUri, session.emu.url).pathname;
   t.match(taskPath, /^\/api\/v1\/tasks\/[^/]+$/, 'taskUri points at /api/v1/tasks/{id}');
   const task = await session.api('GET', taskPath);
-  t.equal(task.status, 200);
-  t.same(schemaErrors('dscc#task', task.json()), []);
+  t.equal(task.status, 200, 'answers 200', { body: task.text.slice(0, 300) });
+  t.same(schemaErrors('dscc#task', task.json()), [], 'matches dscc#task');
 });
 
 t.test('an unknown volume answers 404 in the DSCC error shape', async (t) => {
   const answer = await session.api('GET', '/api/v1/volumes/no-such-volume');
-  t.equal(answer.status, 404);
-  t.same(schemaErrors('dscc#error', answer.json()), []);
+  t.equal(answer.status, 404, 'answers 404', { body: answer.text.slice(0, 300) });
+  t.same(schemaErrors('dscc#error', answer.json()), [], 'matches dscc#error');
 });
 
 t.test('an unknown task answers 404 with error, errorCode and traceId', async (t) => {
   const answer = await session.api('GET', '/api/v1/tasks/no-such-task');
-  t.equal(answer.status, 404);
-  t.same(schemaErrors('dscc#taskError', answer.json()), []);
+  t.equal(answer.status, 404, 'answers 404', { body: answer.text.slice(0, 300) });
+  t.same(schemaErrors('dscc#taskError', answer.json()), [], 'matches dscc#taskError');
 });

@@ -9,7 +9,7 @@ t.test('limit=2000, the documented maximum, is accepted and remainingRecords say
   const answer = await session.api('GET', '/audit-log/v1/logs?limit=2000&offset=0');
   t.equal(answer.status, 200, answer.text.slice(0, 200));
   const page = answer.json<{ total: number; count: number; remainingRecords?: boolean }>();
-  t.same(schemaErrors('glp-audit-logs#auditLogList', page), []);
+  t.same(schemaErrors('glp-audit-logs#auditLogList', page), [], 'matches glp-audit-logs#auditLogList');
   t.type(page.remainingRecords, 'boolean', 'remainingRecords is there');
   const first = (await session.api('GET', '/audit-log/v1/logs?limit=1&offset=0')).json<{ total: number; remainingRecords?: boolean }>();
   t.equal(first.remainingRecords, first.total > 1, 'one item of several leaves records remaining');

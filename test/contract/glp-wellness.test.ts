@@ -7,13 +7,13 @@ await runFamily(t, session, 'glp-wellness');
 
 t.test('events page with the opaque next cursor', async (t) => {
   const first = await session.api('GET', '/wellness/v2/events?limit=1');
-  t.equal(first.status, 200);
+  t.equal(first.status, 200, 'answers 200', { body: first.text.slice(0, 300) });
   const page = first.json<{ items: { id: string }[]; total: number; next: string }>();
-  t.same(schemaErrors('glp-wellness#eventList', page), []);
+  t.same(schemaErrors('glp-wellness#eventList', page), [], 'matches glp-wellness#eventList');
   t.ok(page.total > 1, 'the emulator holds more than one event, so there is a next page');
   const second = await session.api('GET', `/wellness/v2/events?limit=1&next=${encodeURIComponent(page.next)}`);
   t.equal(second.status, 200, second.text.slice(0, 200));
   const next = second.json<{ items: { id: string }[] }>();
-  t.same(schemaErrors('glp-wellness#eventList', next), []);
+  t.same(schemaErrors('glp-wellness#eventList', next), [], 'matches glp-wellness#eventList');
   t.not(next.items[0]?.id, page.items[0]?.id, 'the cursor moves on');
 });

@@ -19,11 +19,11 @@ for (const issuer of issuers) {
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: clientCredentialsForm(),
     });
-    t.equal(answer.status, 200);
+    t.equal(answer.status, 200, 'answers 200', { body: answer.text.slice(0, 300) });
     const token = String(answer.json()['access_token']);
-    t.same(schemaErrors('tokens#jwtHeader', decodeProtectedHeader(token)), []);
+    t.same(schemaErrors('tokens#jwtHeader', decodeProtectedHeader(token)), [], 'matches tokens#jwtHeader');
     const claims = decodeJwt(token);
-    t.same(schemaErrors(issuer.claims, claims), []);
+    t.same(schemaErrors(issuer.claims, claims), [], `the claims match ${issuer.claims}`);
     t.equal(Number(claims.exp) - Number(claims.iat), issuer.lifetime, 'exp - iat is the documented lifetime');
     const jwks = (await call(session.agent, session.emu.jwksUrl)).json<JSONWebKeySet>();
     await t.resolves(jwtVerify(token, createLocalJWKSet(jwks)), "the signature verifies with the emulator's JWKS");
@@ -38,8 +38,8 @@ t.test('a wrong secret answers 401 invalid_client in OAuth\'s error shape', asyn
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: form.toString(),
   });
-  t.equal(answer.status, 401);
+  t.equal(answer.status, 401, 'answers 401', { body: answer.text.slice(0, 300) });
   const body = answer.json();
-  t.same(schemaErrors('tokens#oauthError', body), []);
+  t.same(schemaErrors('tokens#oauthError', body), [], 'matches tokens#oauthError');
   t.equal(body['error'], 'invalid_client');
 });
