@@ -105,9 +105,13 @@ export interface ContractSession {
   api(method: string, pathAndQuery: string, body?: unknown): Promise<Answer>;
 }
 
-/** Starts an emulator for this test file and gets a token from its workspace issuer, as HPE's collection does. */
+/**
+ * Starts an emulator for this test file, behaving as GreenLake does (its published per-API rate
+ * limits, and so the ratelimit-* headers, on), and gets a token from its workspace issuer, as
+ * HPE's collection does.
+ */
 export async function contractSession(t: Tap): Promise<ContractSession> {
-  const emu = await emulator(t);
+  const emu = await emulator(t, { publishedRateLimits: true });
   const agent = client(t);
   const classic = await requestToken(agent, emu.tokenUrl);
   const workspaceId = String(decodeJwt(classic)['platform_customer_id']);
@@ -300,26 +304,24 @@ const MAX_POLLS = 60;
 
 /**
  * Polls a GreenLake async operation until it leaves INITIALIZED/RUNNING, checking every answer
- * against `schema`; returns the statuses seen. Waits as HPE suggests, capped so a test stays
+ * against `schema` (errors are prefixed with the status they were seen in); returns the statuses seen. Waits as HPE suggests, capped so a test stays
  * short (at most MAX_POLLS polls, which also bounds a hang).
  */
 export async function pollAsync(t: Tap, session: ContractSession, path: string, schema: string): Promise<string[]> {
   const seen: string[] = [];
+  const errors = new Set<string>();
   for (let poll = 0; poll < MAX_POLLS; poll++) {
     const answer = await session.api('GET', path);
-    if (!t.equal(answer.status, 200, `GET ${path} answers 200`, { body: answer.text.slice(0, 400) })) return seen;
+    if (!t.equal(answer.status, 200, `GET ${path} answers 200`, { body: answer.text.slice(0, 400) })) break;
     const body = answer.json();
-    const errors = schemaErrors(schema, body);
-    if (errors.length > 0) {
-      t.same(errors, [], `poll ${poll + 1} matches ${schema}`);
-      return seen;
-    }
+    for (const error of schemaErrors(schema, body)) errors.add(`${String(body['status'])}: ${error}`);
     const status = String(body['status']);
     if (seen.at(-1) !== status) seen.push(status);
-    if (status !== 'INITIALIZED' && status !== 'RUNNING') return seen;
+    if (status !== 'INITIALIZED' && status !== 'RUNNING') break;
     const suggested = Number(body['suggestedPollingIntervalSeconds'] ?? 1);
     await delay(Math.min(Math.max(suggested, 0) * 1000, 250));
   }
+  t.same([...errors], [], `every answer while polling matches ${schema}`);
   return seen;
 }
 
