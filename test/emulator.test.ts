@@ -130,7 +130,7 @@ t.test('client_secret_post: a JWT that verifies against the published JWKS, with
     application_instance_id: UUID,
     iat: Number,
     jti: String,
-    hpe_token_type: String,
+    hpe_token_type: 'api-v1.1',
     hpe_organization_id: /^[0-9a-f]{32}$/,
   });
   t.equal(payload.exp, Number(payload.iat) + 7199, 'exp = iat + lifetime');
@@ -232,13 +232,15 @@ t.test('workspace token URL, and RFC 8693 token exchange for another workspace',
   t.equal(json(onClassic)['error'], 'unsupported_grant_type', 'no token exchange on the classic endpoint');
 });
 
-t.test('API without a valid bearer token: 401 in GreenLake shape, journalled', async (t) => {
+t.test('API without a valid bearer token: 401 in each family\'s shape, journalled', async (t) => {
   const emu = await start(t);
   const stranger = await start(t);
   const foreign = await tokenFor(stranger);
-  assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/servers', undefined), 401, 'HPE_GL_ERROR_UNAUTHORIZED');
-  assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/servers', 'garbage'), 401, 'HPE_GL_ERROR_UNAUTHORIZED');
-  assertGreenLakeError(t, await get(emu, '/api/v1/volumes', foreign), 401, 'HPE_GL_ERROR_UNAUTHORIZED');
+  assertGreenLakeError(t, await get(emu, '/devices/v1/devices', undefined), 401, 'HPE_GL_ERROR_UNAUTHORIZED');
+  assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/servers', 'garbage'), 401, 'HPE-GL-COMPUTE_OPS-0401001');
+  const dscc = await get(emu, '/api/v1/volumes', foreign);
+  t.equal(dscc.status, 401);
+  t.match(json(dscc), { error: String, errorCode: 'UNAUTHORIZED', traceId: /^[0-9a-f]{32}$/ }, 'Data Services answers in its own shape');
   const basic = await get(emu, '/echo/x', undefined, { authorization: basicHeader(DEMO_CLIENT) });
   assertGreenLakeError(t, basic, 401, 'HPE_GL_ERROR_UNAUTHORIZED');
   t.equal(emu.apiRequests.length, 4);
@@ -268,7 +270,7 @@ t.test('revokeAllTokens: every token issued so far gets 401, new ones work', asy
   t.equal((await get(emu, '/devices/v1/devices', await tokenFor(emu))).status, 200);
 });
 
-t.test('sample endpoints: list shape and paging', async (t) => {
+t.test('sample endpoints: list shapes and paging per family', async (t) => {
   const emu = await start(t);
   const token = await tokenFor(emu);
   const list = async (path: string) => {
@@ -281,17 +283,19 @@ t.test('sample endpoints: list shape and paging', async (t) => {
   t.equal(servers.items.length, 25);
   t.ok(servers.items.every((server) => String(server['id']).includes('+')), 'COM ids contain +');
   t.match(await list('/compute-ops-mgmt/v1/servers?offset=20&limit=10'), { offset: 20, count: 5, total: 25 });
-  t.match(await list('/api/v1/storage-systems'), { offset: 0, total: 5, items: [{ id: String, model: String }] });
-  const volumes = await list('/api/v1/volumes?pageOffset=10&pageLimit=7');
-  t.match(volumes, { offset: 10, count: 7, total: 30 });
+  t.match(await list('/api/v1/storage-systems'), { pageOffset: 0, pageLimit: 100, total: 5, items: [{ id: String, model: String }] });
+  const volumes = await list('/api/v1/volumes?offset=10&limit=7');
+  t.strictSame(Object.keys(volumes).sort(), ['items', 'pageLimit', 'pageOffset', 'requestUri', 'total'], 'DSCC v1 list envelope');
+  t.match(volumes, { pageOffset: 10, pageLimit: 7, total: 30, requestUri: '/api/v1/volumes?offset=10&limit=7' });
+  t.equal(volumes.items.length, 7);
   const firstVolumes = await list('/api/v1/volumes?limit=10');
-  t.not(volumes.items[0]?.['id'], firstVolumes.items[0]?.['id'], 'pageOffset moves the page');
+  t.not(volumes.items[0]?.['id'], firstVolumes.items[0]?.['id'], 'offset moves the page');
   t.match(await list('/devices/v1/devices?limit=3'), { count: 3, total: 12, items: [{ serialNumber: String }] });
-  t.match(await list('/audit-log/v1/logs'), { offset: 0, total: 5 });
+  t.match(await list('/audit-log/v1/logs'), { offset: 0, total: 5, remainingRecords: false });
   const filter = encodeURIComponent(`name eq 'esx-01.lab.example.com' and hardware/powerState eq 'ON'`);
-  t.match(await list(`/compute-ops-mgmt/v1/servers?filter=${filter}&limit=2`), { count: 2 });
-  assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/servers?limit=0', token), 400, 'HPE_GL_ERROR_BAD_REQUEST');
-  assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/servers?offset=-1', token), 400, 'HPE_GL_ERROR_BAD_REQUEST');
+  t.match(await list(`/compute-ops-mgmt/v1/servers?filter=${filter}&limit=2`), { count: 1, items: [{ id: SAMPLE_SERVER_ID }] });
+  assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/servers?limit=0', token), 400, 'HPE-GL-COMPUTE_OPS-0400001');
+  assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/servers?offset=-1', token), 400, 'HPE-GL-COMPUTE_OPS-0400001');
   assertGreenLakeError(t, await get(emu, '/compute-ops-mgmt/v1/nothing', token), 404, 'HPE_GL_ERROR_NOT_FOUND');
 });
 
@@ -301,12 +305,20 @@ t.test('COM server by id: + arrives as %2B', async (t) => {
   t.equal(SAMPLE_SERVER_ID, 'P07595-B21+MXQ1140XVX');
   const found = await get(emu, '/compute-ops-mgmt/v1/servers/P07595-B21%2BMXQ1140XVX', token);
   t.equal(found.status, 200);
-  t.equal(json(found)['id'], SAMPLE_SERVER_ID);
+  t.match(json(found), {
+    id: SAMPLE_SERVER_ID,
+    type: 'compute-ops-mgmt/server',
+    resourceUri: `/compute-ops-mgmt/v1/servers/${SAMPLE_SERVER_ID}`,
+    serverGeneration: 'GEN_10',
+    hardware: { serialNumber: 'MXQ1140XVX', productId: 'P07595-B21', powerState: 'ON', health: { summary: 'OK' }, bmc: { ip: String } },
+    state: { managed: true, subscriptionState: 'SUBSCRIBED' },
+    host: { osName: String },
+  });
   const unknown = await get(emu, '/compute-ops-mgmt/v1/servers/P07595-B21%2BNOPE', token);
-  assertGreenLakeError(t, unknown, 404, 'HPE_GL_ERROR_NOT_FOUND');
+  assertGreenLakeError(t, unknown, 404, 'HPE-GL-COMPUTE_OPS-0404001');
 });
 
-t.test('POST devices: 202 with a relative Location to a SUCCEEDED async operation', async (t) => {
+t.test('POST devices: 202 with a relative Location to an async operation that reaches SUCCEEDED', async (t) => {
   const emu = await start(t);
   const token = await tokenFor(emu);
   const accepted = await send(emu.url, '/devices/v1/devices', {
@@ -317,9 +329,11 @@ t.test('POST devices: 202 with a relative Location to a SUCCEEDED async operatio
   t.equal(accepted.status, 202);
   const location = String(accepted.headers['location']);
   t.match(location, /^\/devices\/v1\/async-operations\/[^/]+$/, 'relative Location');
-  const operation = await get(emu, location, token);
-  t.equal(operation.status, 200);
-  t.match(json(operation), { id: location.split('/').pop(), status: 'SUCCEEDED' });
+  t.match(json(accepted), { code: 202, status: String, transactionId: location.split('/').pop() });
+  const first = json(await get(emu, location, token));
+  t.match(first, { id: location.split('/').pop(), status: 'RUNNING', progressPercent: 50, resultType: 'devices' });
+  const second = json(await get(emu, location, token));
+  t.match(second, { status: 'SUCCEEDED', progressPercent: 100, endedAt: String });
   t.equal((await get(emu, '/devices/v1/async-operations/unknown', token)).status, 404);
 });
 
@@ -431,6 +445,17 @@ t.test('token faults', async (t) => {
     t.ok('expires_in' in json(await postForm(emu.tokenUrl, clientCredentials())), 'cleared');
   });
 
+  t.test('exp-differs: expires_in says the lifetime while the JWT exp says otherwise', async (t) => {
+    emu.setTokenFault({ kind: 'exp-differs', expSeconds: 120, times: 1 });
+    const body = json(await postForm(emu.tokenUrl, clientCredentials()));
+    t.equal(body['expires_in'], 7199);
+    const { payload } = await jwtVerify(String(body['access_token']), createRemoteJWKSet(new URL(emu.jwksUrl)));
+    t.equal(payload.exp, Number(payload.iat) + 120);
+    const next = json(await postForm(emu.tokenUrl, clientCredentials()));
+    const { payload: after } = await jwtVerify(String(next['access_token']), createRemoteJWKSet(new URL(emu.jwksUrl)));
+    t.equal(after.exp, Number(after.iat) + 7199, 'cleared after times');
+  });
+
   t.test('delay: a correct answer, late', async (t) => {
     emu.setTokenFault({ kind: 'delay', ms: 300, times: 1 });
     const started = Date.now();
@@ -478,7 +503,7 @@ t.test('API faults: delay and status', async (t) => {
   t.ok(Date.now() - again < 250, 'cleared');
 });
 
-t.test('rate limit per client: ratelimit-* headers, then 429 with Retry-After', async (t) => {
+t.test('rate limit per client: ratelimit-* headers, then 429 without Retry-After unless asked', async (t) => {
   const emu = await start(t, { clients: [DEMO_CLIENT, OTHER_CLIENT] });
   const token = await tokenFor(emu);
   emu.setRateLimit({ limit: 2, windowSeconds: 60 });
@@ -489,7 +514,11 @@ t.test('rate limit per client: ratelimit-* headers, then 429 with Retry-After', 
   t.equal((await get(emu, '/audit-log/v1/logs', token)).headers['ratelimit-remaining'], '0');
   const limited = await get(emu, '/audit-log/v1/logs', token);
   assertGreenLakeError(t, limited, 429, 'HPE_GL_ERROR_TOO_MANY_REQUESTS');
-  t.match(limited.headers, { 'retry-after': /^\d+$/, 'ratelimit-remaining': '0' });
+  t.match(limited.headers, { 'ratelimit-remaining': '0' });
+  t.equal(limited.headers['retry-after'], undefined, 'HPE documents no Retry-After');
+  emu.setRetryAfterOn429(true);
+  t.match((await get(emu, '/audit-log/v1/logs', token)).headers, { 'retry-after': /^\d+$/ }, 'unless a test asks for it');
+  emu.setRetryAfterOn429(false);
   t.equal((await get(emu, '/audit-log/v1/logs', await tokenFor(emu, OTHER_CLIENT))).status, 200, 'each client its own budget');
   emu.setRateLimit(undefined);
   const free = await get(emu, '/audit-log/v1/logs', token);

@@ -6,7 +6,8 @@ import { serveUntilSignal } from './serve.ts';
 
 /** The emulator and the proxy wired together: every catalog route leads to the emulator. */
 export async function runDemo(options: CliOptions, env: Env): Promise<number> {
-  const emulator = await startEmulator({ host: '127.0.0.1', port: 0 });
+  // HPE's published per-API limits on, as GreenLake would answer (headers included).
+  const emulator = await startEmulator({ host: '127.0.0.1', port: 0, publishedRateLimits: true });
   const config = parseConfig(
     {
       listen: { host: options.host ?? '127.0.0.1', port: options.port ?? 8080 },
@@ -38,7 +39,8 @@ export async function runDemo(options: CliOptions, env: Env): Promise<number> {
           `  curl '${base}/com/us-west/compute-ops-mgmt/v1/servers/P07595-B21%2BMXQ1140XVX'`,
           `  curl '${base}/dscc/us1/api/v1/volumes?offset=0&limit=3'`,
           `  curl '${base}/glp/global/devices/v1/devices'`,
-          `  curl -i -X POST '${base}/glp/global/devices/v1/devices' -H 'content-type: application/json' -d '{"serialNumber":"SN123"}'`,
+          `  curl -i -X POST '${base}/glp/global/devices/v1/devices' -H 'content-type: application/json' -d '{"network":[{"serialNumber":"SN123","macAddress":"00:11:22:33:44:55"}]}'`,
+          `  curl '${base}/glp/global/audit-log/v1/logs?limit=2'`,
           `  curl '${base}/-/status'`,
           '',
           'Ctrl-C stops both.',

@@ -8,6 +8,8 @@ export async function runEmulator(options: CliOptions, _env: Env): Promise<numbe
   const emulator = await startEmulator({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? EMULATOR_DEFAULT_PORT,
+    // As GreenLake answers: HPE's published per-API rate limits (tests start emulators without them).
+    publishedRateLimits: true,
   });
   process.stdout.write(
     [
@@ -16,7 +18,7 @@ export async function runEmulator(options: CliOptions, _env: Env): Promise<numbe
       `  JWKS           ${emulator.jwksUrl}`,
       `  client ID      ${DEMO_CLIENT.clientId}`,
       `  client secret  ${DEMO_CLIENT.clientSecret}   (the emulator's own demo credential)`,
-      `  journal        ${emulator.url}/_emulator/journal`,
+      `  journal        ${emulator.url}/_emulator/journal?last=100   (counts: ${emulator.url}/_emulator/counts)`,
       '',
       'Point a route at it with `upstream: ' + emulator.url + '` and the client above; Ctrl-C stops it.',
       '',

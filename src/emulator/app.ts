@@ -1,11 +1,12 @@
 /** The emulator's fastify instance: streaming bodies, token endpoint, control, guarded API routes. */
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
-import { installApiGuard } from './api-guard.ts';
-import { registerApiRoutes } from './api-routes.ts';
+import { installApiGuard, keptBodyOf } from './api-guard.ts';
 import type { EmulatorContext } from './context.ts';
 import { registerControlRoutes } from './control.ts';
 import { sendGreenLakeError } from './replies.ts';
+import { ALL_RESOURCES, registerResources } from './resources/index.ts';
+import { pathOf } from './request-parts.ts';
 import { registerTestRoutes } from './test-routes.ts';
 import { CLASSIC_TOKEN_PATH, registerTokenEndpoint } from './token-endpoint.ts';
 import type { EmulatorOptions } from './types.ts';
@@ -34,8 +35,9 @@ export function createApp(options: EmulatorOptions, ctx: EmulatorContext): Fasti
     apiScope.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) =>
       sendGreenLakeError(reply, error.statusCode ?? 500, error.message),
     );
-    registerApiRoutes(apiScope);
+    registerResources(apiScope, { store: ctx.resources, nextAsyncFails: () => ctx.asyncFault.take() !== undefined, bodyOf: keptBodyOf }, ALL_RESOURCES);
     registerTestRoutes(apiScope);
+    apiScope.all('/*', (request, reply) => sendGreenLakeError(reply, 404, `No resource at ${request.method} ${pathOf(request)}`));
   });
   return app;
 }

@@ -4,7 +4,8 @@ import type { Journal } from './journal.ts';
 import type { FixedWindowRateLimiter } from './rate-limit.ts';
 import type { SigningKeys } from './keys.ts';
 import type { TokenIssuer } from './token-issuer.ts';
-import type { ApiFault, EmulatorClient, TokenFault } from './types.ts';
+import type { ResourceStore } from './resources/index.ts';
+import type { ApiFault, AsyncFault, EmulatorClient, TokenFault } from './types.ts';
 
 export interface EmulatorContext {
   readonly clients: ReadonlyMap<string, EmulatorClient>;
@@ -13,11 +14,17 @@ export interface EmulatorContext {
   readonly journal: Journal;
   readonly tokenFault: FaultSwitch<TokenFault>;
   readonly apiFault: FaultSwitch<ApiFault>;
+  readonly asyncFault: FaultSwitch<AsyncFault>;
   readonly rateLimiter: FixedWindowRateLimiter;
+  readonly resources: ResourceStore;
+  retryAfterOn429(): boolean;
+  setRetryAfterOn429(enabled: boolean): void;
+  /** Both issuers' lifetime. */
+  setTokenLifetime(seconds: number): void;
   /** Aborted when the emulator closes: delays and hangs end at once. */
   readonly closing: AbortSignal;
   /** The emulator's origin, known once it listens; also the tokens' `iss`. */
   origin(): string;
-  /** Faults, rate limit and token lifetime back to their start values; the journal emptied. */
+  /** Faults, rate limits, token lifetimes and resource data back to their start values; the journal emptied. */
   resetToDefaults(): void;
 }

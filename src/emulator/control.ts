@@ -11,7 +11,13 @@ import { readSmallBody } from './streams.ts';
 const MAX_CONTROL_BODY_BYTES = 64 * 1024;
 
 export function registerControlRoutes(app: FastifyInstance, ctx: EmulatorContext): void {
-  app.get('/_emulator/journal', () => ctx.journal.redacted());
+  // ?last=N answers only the newest N of each list: a long run's journal is never sent whole unless asked.
+  app.get('/_emulator/journal', (request, reply) => {
+    const last = lastParam(request);
+    if (last === null) return badRequest(reply, 'last must be a positive integer');
+    return ctx.journal.redacted(last);
+  });
+  app.get('/_emulator/counts', () => ctx.journal.counts());
   app.post('/_emulator/revoke', async (_request, reply) => {
     ctx.issuer.revokeAll();
     return reply.code(204).send();
@@ -43,7 +49,17 @@ export function applySettings(ctx: EmulatorContext, update: SettingsUpdate): voi
   if (update.token !== undefined) ctx.tokenFault.set(update.token ?? undefined);
   if (update.api !== undefined) ctx.apiFault.set(update.api ?? undefined);
   if (update.rateLimit !== undefined) ctx.rateLimiter.set(update.rateLimit ?? undefined);
-  if (update.tokenLifetimeSeconds !== undefined) ctx.issuer.lifetimeSeconds = update.tokenLifetimeSeconds;
+  if (update.async !== undefined) ctx.asyncFault.set(update.async ?? undefined);
+  if (update.publishedRateLimits !== undefined) ctx.rateLimiter.setPublished(update.publishedRateLimits);
+  if (update.retryAfterOn429 !== undefined) ctx.setRetryAfterOn429(update.retryAfterOn429);
+  if (update.tokenLifetimeSeconds !== undefined) ctx.setTokenLifetime(update.tokenLifetimeSeconds);
+}
+
+/** undefined: absent (everything kept); null: not a positive integer. */
+function lastParam(request: FastifyRequest): number | undefined | null {
+  const raw = (request.query as Record<string, unknown>)['last'];
+  if (raw === undefined) return undefined;
+  return typeof raw === 'string' && /^[1-9]\d{0,8}$/.test(raw) ? Number(raw) : null;
 }
 
 function badRequest(reply: FastifyReply, message: string): FastifyReply {

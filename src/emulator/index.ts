@@ -11,18 +11,21 @@ import { createApp, JWKS_PATH } from './app.ts';
 import type { EmulatorContext } from './context.ts';
 import { applySettings } from './control.ts';
 import { FaultSwitch } from './faults.ts';
-import { Journal } from './journal.ts';
+import { DEFAULT_JOURNAL_LIMIT, Journal } from './journal.ts';
 import { createSigningKeys } from './keys.ts';
 import { FixedWindowRateLimiter } from './rate-limit.ts';
-import { checkApiFault, checkRateLimit, checkTokenFault, checkTokenLifetime } from './settings.ts';
+import { ALL_RESOURCES, ResourceStore } from './resources/index.ts';
+import { checkApiFault, checkAsyncFault, checkRateLimit, checkTokenFault, checkTokenLifetime } from './settings.ts';
 import { patternSha256 } from './streams.ts';
 import { TokenIssuer } from './token-issuer.ts';
 import { CLASSIC_TOKEN_PATH, workspaceTokenPath } from './token-endpoint.ts';
-import type { ApiFault, Emulator, EmulatorClient, EmulatorOptions, TokenFault } from './types.ts';
+import type { ApiFault, AsyncFault, Emulator, EmulatorClient, EmulatorOptions, TokenFault } from './types.ts';
 
 export type {
   ApiFault,
   ApiRequestRecord,
+  AsyncFault,
+  JournalCounts,
   Emulator,
   EmulatorClient,
   EmulatorOptions,
@@ -30,7 +33,7 @@ export type {
   TokenFault,
   TokenRequestRecord,
 } from './types.ts';
-export { SAMPLE_SERVER_ID } from './data.ts';
+export { SAMPLE_SERVER_ID } from './resources/index.ts';
 
 export const DEMO_CLIENT: EmulatorClient = Object.freeze({
   clientId: 'demo-client',
@@ -38,7 +41,9 @@ export const DEMO_CLIENT: EmulatorClient = Object.freeze({
   sub: 'demo.user@example.com',
 });
 
+/** The classic endpoint's lifetime; the workspace issuer's is WORKSPACE_TOKEN_LIFETIME_SECONDS. */
 export const DEFAULT_TOKEN_LIFETIME_SECONDS = 7199;
+export const WORKSPACE_TOKEN_LIFETIME_SECONDS = 900;
 
 /** sha256 (hex) of what GET /download?bytes=N sends: byte i is i mod 251. */
 export function downloadSha256(bytes: number): string {
@@ -47,22 +52,36 @@ export function downloadSha256(bytes: number): string {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const clients = clientMap(options.clients ?? [DEMO_CLIENT]);
-  const startLifetime = checkTokenLifetime(options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS);
+  const given = options.tokenLifetimeSeconds === undefined ? undefined : checkTokenLifetime(options.tokenLifetimeSeconds);
+  const startLifetimes = { classic: given ?? DEFAULT_TOKEN_LIFETIME_SECONDS, workspace: given ?? WORKSPACE_TOKEN_LIFETIME_SECONDS };
   const keys = await createSigningKeys();
   const closing = new AbortController();
   let origin = '';
+  let retryAfterOn429 = false;
   const ctx: EmulatorContext = {
     clients,
     keys,
-    issuer: new TokenIssuer(keys, startLifetime),
-    journal: new Journal(),
+    issuer: new TokenIssuer(keys, startLifetimes),
+    journal: new Journal(journalLimit(options.journalLimit)),
     tokenFault: new FaultSwitch<TokenFault>(),
     apiFault: new FaultSwitch<ApiFault>(),
-    rateLimiter: new FixedWindowRateLimiter(),
+    asyncFault: new FaultSwitch<AsyncFault>(),
+    rateLimiter: new FixedWindowRateLimiter(options.publishedRateLimits === true),
+    resources: new ResourceStore(ALL_RESOURCES),
     closing: closing.signal,
     origin: () => origin,
+    retryAfterOn429: () => retryAfterOn429,
+    setRetryAfterOn429: (enabled) => {
+      retryAfterOn429 = enabled;
+    },
+    setTokenLifetime: (seconds) => {
+      ctx.issuer.lifetimes = { classic: seconds, workspace: seconds };
+    },
     resetToDefaults: () => {
-      applySettings(ctx, { token: null, api: null, rateLimit: null, tokenLifetimeSeconds: startLifetime });
+      applySettings(ctx, { token: null, api: null, async: null, retryAfterOn429: false });
+      ctx.rateLimiter.reset();
+      ctx.issuer.lifetimes = { ...startLifetimes };
+      ctx.resources.reset();
       ctx.journal.reset();
     },
   };
@@ -82,12 +101,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     get apiRequests() {
       return ctx.journal.apiRequests;
     },
+    get tokenRequestCount() {
+      return ctx.journal.tokenRequestCount;
+    },
+    get apiRequestCount() {
+      return ctx.journal.apiRequestCount;
+    },
+    requestCount: (path, method) => ctx.journal.countFor(path, method),
     setTokenFault: (fault) => ctx.tokenFault.set(fault === undefined ? undefined : checkTokenFault(fault)),
     setApiFault: (fault) => ctx.apiFault.set(fault === undefined ? undefined : checkApiFault(fault)),
+    setAsyncFault: (fault) => ctx.asyncFault.set(fault === undefined ? undefined : checkAsyncFault(fault)),
     setRateLimit: (limit) => ctx.rateLimiter.set(limit === undefined ? undefined : checkRateLimit(limit)),
-    setTokenLifetime: (seconds) => {
-      ctx.issuer.lifetimeSeconds = checkTokenLifetime(seconds);
-    },
+    setPublishedRateLimits: (enabled) => ctx.rateLimiter.setPublished(enabled),
+    setRetryAfterOn429: (enabled) => ctx.setRetryAfterOn429(enabled),
+    setTokenLifetime: (seconds) => ctx.setTokenLifetime(checkTokenLifetime(seconds)),
     revokeAllTokens: () => ctx.issuer.revokeAll(),
     resetJournal: () => ctx.journal.reset(),
     close: () => {
@@ -97,6 +124,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return closed;
     },
   };
+}
+
+function journalLimit(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_JOURNAL_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1) throw new Error('journalLimit must be a positive integer');
+  return limit;
 }
 
 function clientMap(clients: readonly EmulatorClient[]): Map<string, EmulatorClient> {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Query } from './paging.ts';
+import type { Query } from './resources/paging.ts';
 
 /** The path of the request target as received, without the query. */
 export function pathOf(request: FastifyRequest): string {

@@ -1,5 +1,5 @@
 /** Checks fault and limit settings, whether from the JS API or from JSON over HTTP. */
-import type { ApiFault, RateLimit, TokenFault } from './types.ts';
+import type { ApiFault, AsyncFault, RateLimit, TokenFault } from './types.ts';
 
 export class SettingsError extends Error {}
 
@@ -8,6 +8,9 @@ export interface SettingsUpdate {
   token?: TokenFault | null;
   api?: ApiFault | null;
   rateLimit?: RateLimit | null;
+  async?: AsyncFault | null;
+  publishedRateLimits?: boolean;
+  retryAfterOn429?: boolean;
   tokenLifetimeSeconds?: number;
 }
 
@@ -20,6 +23,13 @@ export function checkSettingsUpdate(value: unknown): SettingsUpdate {
   if (fields['api'] !== undefined) update.api = fields['api'] === null ? null : checkApiFault(fields['api']);
   if (fields['rateLimit'] !== undefined) {
     update.rateLimit = fields['rateLimit'] === null ? null : checkRateLimit(fields['rateLimit']);
+  }
+  if (fields['async'] !== undefined) update.async = fields['async'] === null ? null : checkAsyncFault(fields['async']);
+  for (const name of ['publishedRateLimits', 'retryAfterOn429'] as const) {
+    const value = fields[name];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw new SettingsError(`${name} must be true or false`);
+    update[name] = value;
   }
   if (fields['tokenLifetimeSeconds'] !== undefined) {
     update.tokenLifetimeSeconds = checkTokenLifetime(fields['tokenLifetimeSeconds']);
@@ -42,10 +52,12 @@ export function checkTokenFault(value: unknown): TokenFault {
     case 'no-expires-in':
     case 'hang':
       return withTimes({ kind: fields['kind'] }, times);
+    case 'exp-differs':
+      return withTimes({ kind: 'exp-differs', expSeconds: count(fields['expSeconds'], 'expSeconds') }, times);
     case 'delay':
       return withTimes({ kind: 'delay', ms: count(fields['ms'], 'ms') }, times);
     default:
-      throw new SettingsError('token fault kind must be status, malformed, no-expires-in, delay or hang');
+      throw new SettingsError('token fault kind must be status, malformed, no-expires-in, exp-differs, delay or hang');
   }
 }
 
@@ -55,10 +67,19 @@ export function checkApiFault(value: unknown): ApiFault {
     case 'delay':
       return { kind: 'delay', ms: count(fields['ms'], 'ms') };
     case 'status':
-      return withTimes({ kind: 'status', status: httpStatus(fields['status']) }, optionalCount(fields, 'times'));
+      return withTimes(
+        { kind: 'status', status: httpStatus(fields['status']), ...optional('retryAfterSeconds', optionalCount(fields, 'retryAfterSeconds')) },
+        optionalCount(fields, 'times'),
+      );
     default:
       throw new SettingsError('api fault kind must be delay or status');
   }
+}
+
+export function checkAsyncFault(value: unknown): AsyncFault {
+  const fields = record(value, 'async fault');
+  if (fields['kind'] !== 'fail') throw new SettingsError('async fault kind must be fail');
+  return withTimes({ kind: 'fail' }, optionalCount(fields, 'times'));
 }
 
 export function checkRateLimit(value: unknown): RateLimit {

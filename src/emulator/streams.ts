@@ -2,22 +2,6 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-export interface BodyDigest {
-  bytes: number;
-  sha256: string;
-}
-
-/** Reads a stream to its end, counting and hashing as it goes. */
-export async function digestStream(stream: AsyncIterable<Uint8Array>): Promise<BodyDigest> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of stream) {
-    hash.update(chunk);
-    bytes += chunk.length;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
-
 /** Reads a small body whole; undefined when it is larger than maxBytes. */
 export async function readSmallBody(stream: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer | undefined> {
   const chunks: Uint8Array[] = [];

@@ -11,7 +11,7 @@ import { pause } from './pause.ts';
 import { pathOf } from './request-parts.ts';
 import { readSmallBody } from './streams.ts';
 import { defaultWorkspaceId } from './token-issuer.ts';
-import type { TokenSubject } from './token-issuer.ts';
+import type { IssueOptions, IssuerKind, TokenSubject } from './token-issuer.ts';
 import type { EmulatorClient, TokenFault, TokenRequestRecord } from './types.ts';
 
 export const CLASSIC_TOKEN_PATH = '/as/token.oauth2';
@@ -67,7 +67,7 @@ async function handleTokenRequest(
     status: 0,
     path: pathOf(request),
   };
-  ctx.journal.tokenRequests.push(record);
+  ctx.journal.addTokenRequest(record);
 
   const answer = await answerWithFaults(ctx, { form, credentials, workspaceId });
   if (answer === undefined) {
@@ -112,7 +112,15 @@ async function answerWithFaults(ctx: EmulatorContext, tokenRequest: TokenRequest
       if (!(await pause(fault.ms, ctx.closing))) return undefined;
       break;
   }
-  return decideTokenAnswer(ctx, tokenRequest, fault?.kind !== 'no-expires-in');
+  const shape: AnswerShape = { withExpiresIn: fault?.kind !== 'no-expires-in' };
+  if (fault?.kind === 'exp-differs') shape.expSeconds = fault.expSeconds;
+  return decideTokenAnswer(ctx, tokenRequest, shape);
+}
+
+/** How the token answer is bent by a fault: no `expires_in`, or a JWT exp that differs from it. */
+interface AnswerShape {
+  withExpiresIn: boolean;
+  expSeconds?: number;
 }
 
 function faultStatusAnswer(fault: Extract<TokenFault, { kind: 'status' }>): TokenAnswer {
@@ -135,7 +143,7 @@ function isJson(text: string): boolean {
   }
 }
 
-async function decideTokenAnswer(ctx: EmulatorContext, tokenRequest: TokenRequest, withExpiresIn: boolean): Promise<TokenAnswer> {
+async function decideTokenAnswer(ctx: EmulatorContext, tokenRequest: TokenRequest, shape: AnswerShape): Promise<TokenAnswer> {
   const { form, credentials, workspaceId } = tokenRequest;
   if (workspaceId !== undefined && !WORKSPACE_ID.test(workspaceId)) {
     return invalidRequest('The workspace id must be hexadecimal without hyphens');
@@ -145,10 +153,10 @@ async function decideTokenAnswer(ctx: EmulatorContext, tokenRequest: TokenReques
   const grantType = form.params.get('grant_type');
   if (grantType === undefined) return invalidRequest('grant_type is required');
   if (grantType === CLIENT_CREDENTIALS) {
-    return clientCredentialsGrant(ctx, credentials, workspaceId, withExpiresIn);
+    return clientCredentialsGrant(ctx, credentials, workspaceId, shape);
   }
   if (grantType === TOKEN_EXCHANGE && workspaceId !== undefined) {
-    return tokenExchangeGrant(ctx, form.params, credentials, workspaceId, withExpiresIn);
+    return tokenExchangeGrant(ctx, form.params, credentials, workspaceId, shape);
   }
   return { status: 400, body: oauthError('unsupported_grant_type', `Grant type ${grantType} is not supported here`) };
 }
@@ -157,7 +165,7 @@ async function clientCredentialsGrant(
   ctx: EmulatorContext,
   credentials: PresentedCredentials,
   workspaceId: string | undefined,
-  withExpiresIn: boolean,
+  shape: AnswerShape,
 ): Promise<TokenAnswer> {
   const authentication = authenticateClient(ctx, credentials);
   if (!authentication.ok) return authentication.answer;
@@ -167,7 +175,7 @@ async function clientCredentialsGrant(
     sub: client.sub ?? DEFAULT_SUB,
     workspaceId: workspaceId ?? defaultWorkspaceId(client.clientId),
   };
-  return issueToken(ctx, subject, withExpiresIn, {});
+  return issueToken(ctx, subject, { ...shape, kind: workspaceId === undefined ? 'classic' : 'workspace' }, {});
 }
 
 /** RFC 8693, as GreenLake's MSP mode uses it: an access token of ours buys one for the workspace in the URL. */
@@ -176,7 +184,7 @@ async function tokenExchangeGrant(
   params: ReadonlyMap<string, string>,
   credentials: PresentedCredentials,
   workspaceId: string,
-  withExpiresIn: boolean,
+  shape: AnswerShape,
 ): Promise<TokenAnswer> {
   if (credentials.method !== 'none') {
     const authentication = authenticateClient(ctx, credentials);
@@ -189,7 +197,7 @@ async function tokenExchangeGrant(
   }
   const verdict = await ctx.issuer.verify(subjectToken, ctx.origin());
   if (!verdict.ok) return invalidRequest(`subject_token is not valid: ${verdict.message}`);
-  return issueToken(ctx, { ...verdict.subject, workspaceId }, withExpiresIn, { issued_token_type: ACCESS_TOKEN_TYPE });
+  return issueToken(ctx, { ...verdict.subject, workspaceId }, { ...shape, kind: 'workspace' }, { issued_token_type: ACCESS_TOKEN_TYPE });
 }
 
 type Authentication = { ok: true; client: EmulatorClient } | { ok: false; answer: TokenAnswer };
@@ -210,11 +218,12 @@ function authenticateClient(ctx: EmulatorContext, credentials: PresentedCredenti
 async function issueToken(
   ctx: EmulatorContext,
   subject: TokenSubject,
-  withExpiresIn: boolean,
+  shape: AnswerShape & { kind: IssuerKind },
   extra: Record<string, string>,
 ): Promise<TokenAnswer> {
-  const { accessToken, expiresIn } = await ctx.issuer.issue(subject, ctx.origin());
-  const body = withExpiresIn
+  const options: IssueOptions = shape.expSeconds === undefined ? { kind: shape.kind } : { kind: shape.kind, expSeconds: shape.expSeconds };
+  const { accessToken, expiresIn } = await ctx.issuer.issue(subject, ctx.origin(), options);
+  const body = shape.withExpiresIn
     ? { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, ...extra }
     : { access_token: accessToken, token_type: 'Bearer', ...extra };
   return { status: 200, body };

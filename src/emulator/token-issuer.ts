@@ -18,6 +18,22 @@ export interface IssuedToken {
   expiresIn: number;
 }
 
+/** classic: /as/token.oauth2 (7199 s, api-v1.1); workspace: /authorization/v2/oauth2/<ws>/token (900 s, api-v1.2). */
+export type IssuerKind = 'classic' | 'workspace';
+
+export interface Lifetimes {
+  classic: number;
+  workspace: number;
+}
+
+export interface IssueOptions {
+  kind: IssuerKind;
+  /** The JWT's exp is iat + this instead of the lifetime (a fault: `expires_in` and `exp` then differ). */
+  expSeconds?: number;
+}
+
+const TOKEN_TYPES: Record<IssuerKind, string> = { classic: 'api-v1.1', workspace: 'api-v1.2' };
+
 export type Verdict =
   | { ok: true; subject: TokenSubject }
   | { ok: false; message: string };
@@ -29,14 +45,15 @@ export class TokenIssuer {
   #keys: SigningKeys;
   /** jti of every token that is neither revoked nor forgotten; tokens expire on their own. */
   #liveTokenIds = new Set<string>();
-  lifetimeSeconds: number;
+  lifetimes: Lifetimes;
 
-  constructor(keys: SigningKeys, lifetimeSeconds: number) {
+  constructor(keys: SigningKeys, lifetimes: Lifetimes) {
     this.#keys = keys;
-    this.lifetimeSeconds = lifetimeSeconds;
+    this.lifetimes = { ...lifetimes };
   }
 
-  async issue(subject: TokenSubject, issuer: string): Promise<IssuedToken> {
+  async issue(subject: TokenSubject, issuer: string, options: IssueOptions): Promise<IssuedToken> {
+    const lifetime = this.lifetimes[options.kind];
     const iat = Math.floor(Date.now() / 1000);
     const jti = randomUUID();
     const claims: JWTPayload = {
@@ -49,14 +66,14 @@ export class TokenIssuer {
       platform_customer_id: subject.workspaceId,
       application_instance_id: APPLICATION_INSTANCE_ID,
       iat,
-      exp: iat + this.lifetimeSeconds,
+      exp: iat + (options.expSeconds ?? lifetime),
       jti,
-      hpe_token_type: 'api',
+      hpe_token_type: TOKEN_TYPES[options.kind],
       hpe_organization_id: subject.workspaceId,
     };
     const accessToken = await this.#keys.sign(claims);
     this.#liveTokenIds.add(jti);
-    return { accessToken, expiresIn: this.lifetimeSeconds };
+    return { accessToken, expiresIn: lifetime };
   }
 
   async verify(token: string | undefined, issuer: string): Promise<Verdict> {
