@@ -17,7 +17,6 @@ export function asyncAnswer(deps: EngineDeps, reply: FastifyReply, operations: R
     type: `${resultType}/async-operations`,
     status: 'INITIALIZED',
     startedAt: now,
-    endedAt: null,
     progressPercent: 0,
     suggestedPollingIntervalSeconds: 1,
     timeoutMinutes: 60,
@@ -27,7 +26,7 @@ export function asyncAnswer(deps: EngineDeps, reply: FastifyReply, operations: R
   if (subject !== undefined && typeof subject['id'] === 'string') operation['result'] = { id: subject['id'] };
   deps.store.collection(operations.name).set(id, operation);
   deps.store.track(operation, deps.nextAsyncFails());
-  return reply.code(202).header('location', `${operations.collection}/${id}`).send({ code: 202, status: 'ACCEPTED', transactionId: id });
+  return reply.code(202).header('location', `${operations.collection}/${id}`).send({ code: 202, status: '202 ACCEPTED', transactionId: id });
 }
 
 export const ASYNC_OPERATION_LIFECYCLE: Lifecycle = {

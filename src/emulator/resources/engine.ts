@@ -27,6 +27,9 @@ export interface ApiRouteInfo {
   errors: ErrorStyle;
 }
 
+/** Our stand-in for the platform APIs whose limit HPE does not publish (not an HPE figure). */
+export const UNPUBLISHED_PLATFORM_LIMIT: PublishedLimit = { limit: 600, windowSeconds: 60 };
+
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
 
@@ -43,7 +46,13 @@ function registerDeclaration(
 ): void {
   const itemPath = declaration.itemPath ?? `${declaration.collection}/:id`;
   const route = (method: Method, url: string, limit: PublishedLimit | undefined, handler: Handler) => {
-    const api: ApiRouteInfo = { budget: `${method} ${url}`, limit, headers: declaration.rateHeaders ?? 'platform', errors: declaration.errors };
+    const api: ApiRouteInfo = {
+      budget: `${method} ${url}`,
+      // Every platform API is limited and says so in its headers; HPE publishes only some of the numbers.
+      limit: limit ?? (declaration.errors === 'glp' ? UNPUBLISHED_PLATFORM_LIMIT : undefined),
+      headers: declaration.rateHeaders ?? 'platform',
+      errors: declaration.errors,
+    };
     app.route({
       method,
       url,

@@ -25,8 +25,9 @@ export function pageOf(items: readonly Item[], query: Query, spec: ListSpec, req
     case 'dscc':
       return { items: page, pageLimit: limit, pageOffset: offset, total, requestUri };
     case 'cursor': {
-      const next = offset + page.length < total ? encodeCursor(offset + page.length) : undefined;
-      return next === undefined ? { items: page, count: page.length, total } : { items: page, count: page.length, total, next };
+      // HPE's schema makes `next` required: the last page says so with an empty one.
+      const next = offset + page.length < total ? encodeCursor(offset + page.length) : '';
+      return { items: page, count: page.length, total, next };
     }
   }
 }

@@ -4,7 +4,7 @@
  */
 import { ASYNC_OPERATION_LIFECYCLE } from '../async.ts';
 import { CREATED_AT, indices, pick, stableHex, stableUuid, UPDATED_AT } from '../data/ids.ts';
-import type { Item, ResourceDeclaration } from '../types.ts';
+import type { Item, ResourceDeclaration, WriteContext } from '../types.ts';
 import { offsetList, PER_MINUTE } from './common.ts';
 
 export const DEVICES_ASYNC_PATH = '/devices/v1/async-operations';
@@ -40,6 +40,27 @@ function sampleDevice(i: number): Item {
   };
 }
 
+/**
+ * PATCH /devices/v1/devices?id=…: `application {id}` assigns (`{}` unassigns), `subscription [{id}]`
+ * replaces the subscriptions, `region` moves; references get their resourceUri as GreenLake shows them.
+ */
+function updateDevices(body: Item, context: WriteContext): Item | undefined {
+  for (const device of context.targets) {
+    const application = body['application'] as Item | undefined;
+    if (application !== undefined) {
+      if (typeof application['id'] === 'string') device['application'] = { id: application['id'], resourceUri: `/service-catalog/v1/service-managers/${application['id']}` };
+      else delete device['application'];
+    }
+    const subscriptions = body['subscription'] as Item[] | undefined;
+    if (Array.isArray(subscriptions)) {
+      device['subscription'] = subscriptions.map((s) => ({ id: String(s['id']), resourceUri: `/subscriptions/v1/subscriptions/${String(s['id'])}` }));
+    }
+    if (typeof body['region'] === 'string') device['region'] = body['region'];
+    Object.assign(device, { updatedAt: context.now() });
+  }
+  return context.targets[0];
+}
+
 export const DEVICE_RESOURCES: ResourceDeclaration[] = [
   {
     name: 'devices',
@@ -49,7 +70,7 @@ export const DEVICE_RESOURCES: ResourceDeclaration[] = [
     list: offsetList(2000, 2000, PER_MINUTE(160)),
     get: { rateLimit: PER_MINUTE(40) },
     create: { answer: 'async', asyncPath: DEVICES_ASYNC_PATH, rateLimit: PER_MINUTE(25), apply: () => undefined },
-    patchMany: { answer: 'async', asyncPath: DEVICES_ASYNC_PATH, rateLimit: PER_MINUTE(20) },
+    patchMany: { answer: 'async', asyncPath: DEVICES_ASYNC_PATH, rateLimit: PER_MINUTE(20), apply: updateDevices },
   },
   {
     name: 'devices-async-operations',

@@ -43,7 +43,7 @@ function autoSubscriptionSetting(): Item {
     generation: 1,
     createdAt: CREATED_AT,
     updatedAt: UPDATED_AT,
-    autoSubscriptionSettings: [{ deviceType: 'COMPUTE', tier: 'ENHANCED' }],
+    autoSubscriptionSettings: [{ deviceType: 'COMPUTE', tier: 'ENHANCED_COMPUTE' }],
     tenantWorkspaceId: SAMPLE_WORKSPACE_ID,
   };
 }

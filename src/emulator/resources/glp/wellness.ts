@@ -7,7 +7,7 @@ import { CURSOR_LIST } from './common.ts';
 const CONDITIONS = [
   { serviceName: 'Storage', productName: 'HPE Alletra 6000', severity: 'warning', name: 'Disk predicted to fail' },
   { serviceName: 'Compute', productName: 'HPE ProLiant DL360 Gen10 Plus', severity: 'critical', name: 'Power supply failed' },
-  { serviceName: 'Networking', productName: 'Aruba 6300M', severity: 'info', name: 'Firmware update available' },
+  { serviceName: 'Networking', productName: 'Aruba 6300M', severity: 'notice', name: 'Firmware update available' },
 ] as const;
 
 function caseOf(eventId: string, i: number): Item {
@@ -23,7 +23,7 @@ function caseOf(eventId: string, i: number): Item {
     event: { resourceUri: `/wellness/v2/events/${eventId}`, id: eventId },
     user: 'demo.user@example.com',
     crm: 'HPE',
-    status: 'OPEN',
+    status: 'open',
     caseHistory: [{ action: 'CREATED', timeStamp: CREATED_AT }],
   };
 }
@@ -42,7 +42,7 @@ function sampleEvent(i: number): Item {
     description: { mediaType: 'text/plain', content: `${condition.name} on ${condition.productName}` },
     asset: { name: `asset-${i + 1}`, serialNumber: `SG${String(100000 + i)}` },
     condition: { urn: `urn:hpe:wellness:${i}`, severity: condition.severity, name: condition.name, category: 'hardware' },
-    status: { currentState: 'OPEN', correlatedTo: [] },
+    status: { currentState: 'open', correlatedTo: [] },
     causes: [{ title: condition.name, description: { mediaType: 'text/plain', content: 'See the recommendation' }, confidence: 90, visibility: 'PUBLIC', recommendation: 'Replace the part' }],
     supportCase: caseOf(id, i),
     correlated: false,
@@ -69,6 +69,7 @@ function sampleOperation(i: number): Item {
     state: 'SUCCEEDED',
     logMessages: [],
     progressPercent: 100,
+    error: null,
     suggestedPollingIntervalSeconds: 5,
     timeoutMinutes: 30,
     results: [{ resourceUri: `/wellness/v2/support-cases/${stableUuid(`support-case:${i}`)}`, name: 'support-case' }],

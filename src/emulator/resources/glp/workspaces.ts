@@ -151,7 +151,7 @@ export const WORKSPACE_RESOURCES: ResourceDeclaration[] = [
 
 function inviteUser(items: Map<string, Item>, body: Item, id: string, now: string): Item {
   if (typeof body['email'] !== 'string' || !body['email'].includes('@')) throw new ResourceError(400, 'email is required');
-  const user: Item = { ...sampleUser(1), id, username: body['email'], userStatus: 'UNVERIFIED', createdAt: now, updatedAt: now, lastLogin: null };
+  const user: Item = { ...sampleUser(1), id, username: body['email'], userStatus: 'UNVERIFIED', createdAt: now, updatedAt: now, lastLogin: now };
   items.set(id, user);
   return user;
 }
