@@ -20,6 +20,9 @@ const STRICT_BASE = 'https://greenlake-proxy.invalid/contract-documented-only/';
 
 type Json = Record<string, unknown>;
 
+/** CONTRACT_UNDOCUMENTED=1 lists, as TAP comments, the fields an answer has beyond HPE's (open) schema; off by default, it doubles the schema compiling. */
+const LIST_UNDOCUMENTED = process.env['CONTRACT_UNDOCUMENTED'] === '1';
+
 // ajv-formats is CommonJS: its default export arrives as the module object under type stripping.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule) as unknown as (
   ajv: Ajv2020,
@@ -184,6 +187,7 @@ function checkBody(t: Tap, request: ContractRequest, answer: Answer): void {
     return;
   }
   t.same(schemaErrors(request.schema, body), [], `the body matches ${request.schema}`);
+  if (!LIST_UNDOCUMENTED) return;
   const extra = undocumentedFields(request.schema, body);
   if (extra.length > 0) t.comment(`fields HPE's schema ${request.schema} does not name: ${extra.join(', ')}`);
 }

@@ -2,9 +2,9 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Test } from 'tap';
 import { Agent, type Dispatcher } from 'undici';
-import { parseConfig, type ProxyConfig } from '../../src/config/index.ts';
+import type { ProxyConfig } from '../../src/config/index.ts';
 import { DEMO_CLIENT, startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
-import { createLogger, startGateway, type Gateway } from '../../src/server/index.ts';
+import type { Gateway } from '../../src/server/index.ts';
 
 export type Tap = Test;
 
@@ -40,6 +40,10 @@ export const DEMO_SECRET = DEMO_CLIENT.clientSecret;
 
 /** Starts the real gateway in-process on 127.0.0.1:0 with its logs captured. */
 export async function proxy(t: Tap, raw: Record<string, unknown>, env: Record<string, string> = {}): Promise<RunningProxy> {
+  // Loaded here, not at the top: tests that only need the emulator (the contract suite) skip
+  // loading the whole proxy, about 0.4 s of CPU per test file.
+  const { parseConfig } = await import('../../src/config/index.ts');
+  const { createLogger, startGateway } = await import('../../src/server/index.ts');
   const config = parseConfig(raw, env, 'test');
   const logs: string[] = [];
   const sink = new Writable({
