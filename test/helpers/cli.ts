@@ -50,37 +50,54 @@ export async function writeServeConfig(
   return file;
 }
 
-export interface ServeProcess {
+export interface RunningProcess {
   readonly child: ChildProcessWithoutNullStreams;
-  /** The main listener's URL, from the start log line. */
-  readonly url: string;
   /** Everything the process wrote so far, stdout and stderr. */
   logs(): string;
+  /** What it wrote on stdout alone. */
+  stdout(): string;
   waitForLog(pattern: RegExp): Promise<RegExpExecArray>;
   readonly exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
-/** `serve --config FILE --port 0` as its own process, killed at teardown if still running. */
-export async function startServe(t: Tap, file: string, env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--config', file, '--port', '0'], {
-    env: { PATH: process.env.PATH ?? '', SECRET: DEMO_CLIENT.clientSecret, ...env },
-  });
+export interface ServeProcess extends RunningProcess {
+  /** The main listener's URL, from the start log line. */
+  readonly url: string;
+}
+
+/**
+ * A long-running command as its own process, killed at teardown if still running. Detached: a
+ * session of its own, so no controlling terminal, as under a service manager (SIGHUP reloads)
+ * whether or not the tests were started from a terminal.
+ */
+export function startProcess(t: Tap, file: string, args: readonly string[], env: Record<string, string> = {}): RunningProcess {
+  const child = spawn(file, [...args], { env: { PATH: process.env.PATH ?? '', ...env }, detached: true });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let logs = '';
-  child.stdout.on('data', (d: Buffer) => (logs += d.toString()));
+  let stdout = '';
+  child.stdout.on('data', (d: Buffer) => {
+    logs += d.toString();
+    stdout += d.toString();
+  });
   child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   const waitForLog = async (pattern: RegExp): Promise<RegExpExecArray> => {
-    for (let i = 0; i < 400; i++) {
+    for (let i = 0; i < 800; i++) {
       const m = pattern.exec(logs);
       if (m) return m;
-      if (child.exitCode !== null) break;
+      if (child.exitCode !== null || child.signalCode !== null) break;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`no log line ${pattern}: ${logs}`);
   };
-  const url = (await waitForLog(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1]!;
-  return { child, url, logs: () => logs, waitForLog, exited };
+  return { child, logs: () => logs, stdout: () => stdout, waitForLog, exited };
+}
+
+/** `serve --config FILE --port 0` as its own process (JSON logs: stdout is a pipe). */
+export async function startServe(t: Tap, file: string, env: Record<string, string> = {}): Promise<ServeProcess> {
+  const proc = startProcess(t, process.execPath, [MAIN, 'serve', '--config', file, '--port', '0'], { SECRET: DEMO_CLIENT.clientSecret, ...env });
+  const url = (await proc.waitForLog(/"url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1]!;
+  return { ...proc, url };
 }
