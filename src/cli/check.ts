@@ -1,11 +1,11 @@
 import { accessSync, constants } from 'node:fs';
 import pino from 'pino';
-import { readSecret, WORKSPACE_ID_PLACEHOLDER, type ClientConfig, type ProxyConfig, type TenantConfig } from '../config/index.ts';
+import { readSecret, type ClientConfig, type ProxyConfig } from '../config/index.ts';
 import { createHttpAgent } from '../net/index.ts';
 import { requestToken } from '../tokens/index.ts';
 import type { CliOptions, Env } from './command.ts';
 import { loadFromCli } from './load.ts';
-import { clientKeepers, regionsOf, shownUrl } from './tokens.ts';
+import { clientKeepers, regionsOf, shownUrl, tenantTokenUrl } from './tokens.ts';
 
 interface Outcome {
   readonly ok: boolean;
@@ -30,7 +30,7 @@ function describeClient(client: ClientConfig): string {
   const secret = client.secret.kind === 'file' ? `secret file ${client.secret.path} (${readability(client.secret.path)})` : 'secret in the configuration';
   const lines = [`  client ${client.name}: token URL ${shownUrl(client.tokenUrl)}, ${client.authMethod}, ${secret}\n`];
   for (const tenant of client.tenants) {
-    lines.push(`    tenant ${tenant.name}: token exchange at ${shownUrl(tenantUrl(client, tenant))}\n`);
+    lines.push(`    tenant ${tenant.name}: token exchange at ${shownUrl(tenantTokenUrl(client, tenant))}\n`);
   }
   return lines.join('');
 }
@@ -42,10 +42,6 @@ function readability(path: string): string {
   } catch (err) {
     return `NOT readable: ${(err as { code?: string }).code ?? 'error'}`;
   }
-}
-
-function tenantUrl(client: ClientConfig, tenant: TenantConfig): string {
-  return (client.tenantTokenUrl ?? '').replaceAll(WORKSPACE_ID_PLACEHOLDER, tenant.workspaceId);
 }
 
 async function checkClient(client: ClientConfig, config: ProxyConfig): Promise<Outcome[]> {
@@ -87,7 +83,7 @@ async function checkTenants(client: ClientConfig, config: ProxyConfig, agent: Re
     return await Promise.all(
       client.tenants.map(async (tenant): Promise<Outcome> => {
         const name = `${client.name}/${tenant.name}`;
-        const url = shownUrl(tenantUrl(client, tenant));
+        const url = shownUrl(tenantTokenUrl(client, tenant));
         try {
           const keeper = keepers.tenant(tenant);
           await keeper.get();

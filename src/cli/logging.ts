@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
-import pino from 'pino';
-import { createLogger, isLogLevel, LOG_LEVELS } from '../server/index.ts';
+import { createLogger, isLogLevel, LOG_LEVELS, logDestination } from '../server/index.ts';
 import { UsageError, type CliOptions, type Env } from './command.ts';
 
 /**
@@ -12,7 +11,7 @@ export function commandLogger(options: Pick<CliOptions, 'logFormat'>, env: Env, 
   const stream = to === 'stdout' ? process.stdout : process.stderr;
   const format = options.logFormat ?? (stream.isTTY ? 'pretty' : 'json');
   const color = stream.isTTY && (env['NO_COLOR'] ?? '') === '';
-  const destination = pino.destination({ fd: to === 'stdout' ? 1 : 2, sync: to === 'stderr' });
+  const destination = logDestination(to === 'stdout' ? 1 : 2, to === 'stderr');
   return createLogger(level, destination, { format, color });
 }
 

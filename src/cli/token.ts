@@ -2,7 +2,7 @@ import { createHttpAgent } from '../net/index.ts';
 import type { CliOptions, Env } from './command.ts';
 import { loadFromCli } from './load.ts';
 import { commandLogger } from './logging.ts';
-import { chosenClient, chosenRegion, chosenTenant, clientKeepers } from './tokens.ts';
+import { chosenClient, chosenRegion, chosenTenant, clientKeepers, shownUrl, tenantTokenUrl } from './tokens.ts';
 
 /** Prints one fresh access token on stdout and nothing else, for scripts: `$(greenlake-proxy token)`. */
 export async function runToken(options: CliOptions, env: Env): Promise<number> {
@@ -18,7 +18,8 @@ export async function runToken(options: CliOptions, env: Env): Promise<number> {
     process.stdout.write(`${await keeper.get()}\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`greenlake-proxy: ${(err as Error).message}\n`);
+    const endpoint = tenant === undefined ? client.tokenUrl : tenantTokenUrl(client, tenant);
+    process.stderr.write(`greenlake-proxy: ${shownUrl(endpoint)}: ${(err as Error).message}\n`);
     return 1;
   } finally {
     keepers.close();

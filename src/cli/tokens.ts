@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Dispatcher } from 'undici';
-import type { ClientConfig, ProxyConfig, TenantConfig } from '../config/index.ts';
+import { WORKSPACE_ID_PLACEHOLDER, type ClientConfig, type ProxyConfig, type TenantConfig } from '../config/index.ts';
 import { TokenRegistry, type TokenKeeper } from '../tokens/index.ts';
 import { UsageError } from './command.ts';
 
@@ -60,4 +60,9 @@ export function clientKeepers(config: ProxyConfig, client: ClientConfig, region:
 export function shownUrl(url: string): string {
   const parsed = URL.parse(url);
   return parsed === null ? '(an invalid URL)' : `${parsed.origin}${parsed.pathname}`;
+}
+
+/** Where a tenant's token exchange goes. */
+export function tenantTokenUrl(client: ClientConfig, tenant: TenantConfig): string {
+  return (client.tenantTokenUrl ?? '').replaceAll(WORKSPACE_ID_PLACEHOLDER, tenant.workspaceId);
 }

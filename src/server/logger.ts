@@ -38,7 +38,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(level: string, destination?: DestinationStream, options: LoggerOptions = {}): Logger {
-  const sink = destination ?? pino.destination({ fd: 1, sync: false });
+  const sink = destination ?? logDestination(1);
   return pino(
     {
       level,
@@ -48,6 +48,20 @@ export function createLogger(level: string, destination?: DestinationStream, opt
     },
     options.format === 'pretty' ? prettyStream(sink, options.color ?? false) : sink,
   );
+}
+
+/**
+ * fd 1 or 2, with logging stopped (not the process) when it can no longer be written. A closed
+ * terminal answers EIO: pino rethrows it, and its exit handler then retries the write forever,
+ * so a proxy whose terminal went away hung, deaf to SIGTERM.
+ */
+export function logDestination(fd: number, sync = false): DestinationStream {
+  const stream = pino.destination({ fd, sync });
+  stream.on('error', () => {
+    const dead = stream as unknown as Record<'write' | 'flush' | 'flushSync' | 'end', () => void>;
+    for (const method of ['write', 'flush', 'flushSync', 'end'] as const) dead[method] = () => {};
+  });
+  return stream;
 }
 
 /**
