@@ -10,7 +10,7 @@ export function commandLogger(options: Pick<CliOptions, 'logFormat'>, env: Env, 
   const level = logLevel(env, fallback);
   const stream = to === 'stdout' ? process.stdout : process.stderr;
   const format = options.logFormat ?? (stream.isTTY ? 'pretty' : 'json');
-  const color = stream.isTTY && (env['NO_COLOR'] ?? '') === '';
+  const color = stream.isTTY && (env['NO_COLOR'] ?? '') === '' && env['TERM'] !== 'dumb';
   const destination = logDestination(to === 'stdout' ? 1 : 2, to === 'stderr');
   return createLogger(level, destination, { format, color });
 }
