@@ -3,8 +3,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
-import { MAIN, runCli, startServe, writeServeConfig } from './helpers/cli.ts';
-import { assertNoCredentialsIn, call, client, emulator, tokensSeenBy } from './helpers/index.ts';
+import { MAIN, runCli } from './helpers/cli.ts';
+import { emulator } from './helpers/index.ts';
 
 t.test('a bad config exits 2 naming the key path, never the secret value', async (t) => {
   const dir = t.testdir({
@@ -112,26 +112,6 @@ t.test('check --online prints OK or the token endpoint error per client', async 
   t.notMatch(online.stdout, new RegExp(DEMO_CLIENT.clientSecret));
 });
 
-t.test('serve: requests flow, SIGTERM drains in-flight requests and exits 0, logs hold no credentials', async (t) => {
-  const emu = await emulator(t);
-  const file = await writeServeConfig(t.testdir({}), emu);
-  const proc = await startServe(t, file, { LOG_LEVEL: 'debug' });
-  const http = client(t);
-  t.equal((await call(http, `${proc.url}/dscc/us1/api/v1/volumes`)).status, 200);
-
-  emu.setApiFault({ kind: 'delay', ms: 1000 });
-  const slow = call(http, `${proc.url}/dscc/us1/api/v1/storage-systems`);
-  while (emu.apiRequests.length < 2) await new Promise((r) => setTimeout(r, 20));
-  proc.child.kill('SIGTERM');
-  const [[code]] = await Promise.all([proc.exited, slow.then((r) => t.equal(r.status, 200, 'the in-flight request finished'))]);
-  t.equal(code, 0, 'exit status 0 after SIGTERM');
-  const logs = proc.logs();
-  t.match(logs, /"msg":"request"/, 'one log line per request');
-  t.match(logs, /"route":"\/dscc\/us1"/);
-  t.match(logs, /"reqId":"/);
-  assertNoCredentialsIn(t, [logs], [DEMO_CLIENT.clientSecret, ...tokensSeenBy(emu)]);
-});
-
 /** A node older than 24 on this machine (the system one, often), to run the bin with. */
 function olderNode(): string | undefined {
   for (const candidate of ['/usr/bin/node', '/usr/local/bin/node', '/bin/node']) {
@@ -145,6 +125,7 @@ const older = olderNode();
 t.test('under a Node older than 24 the bin says which Node it needs, and exits 2', { skip: older === undefined ? 'no Node older than 24 here' : false }, async (t) => {
   const run = spawnSync(older!, [MAIN, '--version'], { encoding: 'utf8' });
   t.equal(run.status, 2);
-  t.match(run.stderr, /needs Node\.js 24 or later .*; this is v\d+\./);
+  t.match(run.stderr, /needs Node\.js 24 or later, this is v\d+\..*nodejs\.org/);
   t.notMatch(run.stderr, /SyntaxError|at ModuleJob/, 'not a stack trace');
 });
+

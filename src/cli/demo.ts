@@ -1,11 +1,12 @@
 import { catalog, parseConfig } from '../config/index.ts';
 import { DEMO_CLIENT, startEmulator } from '../emulator/index.ts';
-import { createLogger } from '../server/index.ts';
-import type { CliOptions, Env } from './run.ts';
+import type { CliOptions, Env } from './command.ts';
+import { commandLogger } from './logging.ts';
 import { serveUntilSignal } from './serve.ts';
 
 /** The emulator and the proxy wired together: every catalog route leads to the emulator. */
 export async function runDemo(options: CliOptions, env: Env): Promise<number> {
+  const logger = commandLogger(options, env, 'info');
   // HPE's published per-API limits on, as GreenLake would answer (headers included).
   const emulator = await startEmulator({ host: '127.0.0.1', port: 0, publishedRateLimits: true });
   const config = parseConfig(
@@ -25,7 +26,6 @@ export async function runDemo(options: CliOptions, env: Env): Promise<number> {
     env,
     'demo',
   );
-  const logger = createLogger(env.LOG_LEVEL ?? 'info');
   try {
     return await serveUntilSignal(config, logger, (gateway) => {
       const base = gateway.url;

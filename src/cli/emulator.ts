@@ -1,5 +1,5 @@
 import { DEMO_CLIENT, startEmulator } from '../emulator/index.ts';
-import type { CliOptions, Env } from './run.ts';
+import type { CliOptions, Env } from './command.ts';
 
 export const EMULATOR_DEFAULT_PORT = 9080;
 

@@ -1,6 +1,6 @@
 import { text } from 'node:stream/consumers';
 import { generateKey, hashKey } from '../inbound/index.ts';
-import { UsageError, type CliOptions, type Env } from './run.ts';
+import { UsageError, type CliOptions, type Env } from './command.ts';
 
 /** Shorter keys could be guessed from their unsalted hash if the configuration leaked. */
 const MIN_KEY_LENGTH = 16;

@@ -1,5 +1,5 @@
 import { loadConfig, type ProxyConfig } from '../config/index.ts';
-import type { CliOptions, Env } from './run.ts';
+import type { CliOptions, Env } from './command.ts';
 
 export function loadFromCli(options: CliOptions, env: Env): Promise<ProxyConfig> {
   return loadConfig({

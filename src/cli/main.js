@@ -8,14 +8,15 @@
 // `npm start` and the container image set the same; the sidecar manifest keeps the reducer.
 // Plain JavaScript on purpose: the entry point is the one file Node must load before the
 // compile cache is on, and a .ts file there would start Node's TypeScript stripper (about
-// 25 MiB of memory) even when every other file is served from the cache.
+// 25 MiB of memory) even when every other file is served from the cache. It must also stay
+// syntax an old Node can parse, to say which Node it needs. The package runs a copy of it from
+// dist/ (npm run build), where run.ts has become run.js.
 import * as nodeModule from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 if (Number(process.versions.node.split('.')[0]) < 24) {
   process.stderr.write(
-    `greenlake-proxy: needs Node.js 24 or later (it runs its TypeScript directly); this is ${process.version}.\n` +
-      'In a clone, `npm ci` installs Node 24 for `npm start`; or put Node 24 first on PATH.\n',
+    `greenlake-proxy: needs Node.js 24 or later, this is ${process.version}: install it from https://nodejs.org/ (or \`nvm install 24\`), then run it again\n`,
   );
   process.exit(2);
 }

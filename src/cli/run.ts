@@ -1,102 +1,97 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.ts';
 import { VERSION } from '../server/version.ts';
-import { USAGE } from './usage.ts';
+import { UsageError, type CliOptions, type Env, type LogFormat } from './command.ts';
+import { COMMANDS, isCommandName, OPTIONS, type CommandName, type CommandSpec, type OptionName } from './commands.ts';
+import { lookalikeWarnings } from './environment.ts';
+import { commandUsage, usage } from './usage.ts';
 
-export type Env = Record<string, string | undefined>;
-
-export interface CliOptions {
-  readonly config: string | undefined;
-  readonly host: string | undefined;
-  readonly port: number | undefined;
-  readonly online: boolean;
-  readonly client: string | undefined;
-  readonly region: string | undefined;
-  /** serve, check, demo: listen beyond loopback without inbound authentication, deliberately. */
-  readonly allowUnauthenticated: boolean;
-  /** hash-key: create a random key instead of reading one. */
-  readonly generate: boolean;
-}
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-type Command = (options: CliOptions, env: Env) => Promise<number>;
-
-/** Each command is loaded when it runs: `serve` never carries the emulator's code and memory. */
-const COMMANDS = {
-  serve: async () => (await import('./serve.ts')).runServe,
-  check: async () => (await import('./check.ts')).runCheck,
-  token: async () => (await import('./token.ts')).runToken,
-  emulator: async () => (await import('./emulator.ts')).runEmulator,
-  demo: async () => (await import('./demo.ts')).runDemo,
-  'hash-key': async () => (await import('./hash-key.ts')).runHashKey,
-} satisfies Record<string, () => Promise<Command>>;
+type Parsed =
+  | { readonly kind: 'run'; readonly command: CommandName; readonly options: CliOptions }
+  | { readonly kind: 'print'; readonly text: string };
 
 /** Parses the command line and runs one command; returns the exit status. */
 export async function runCli(argv: readonly string[], env: Env): Promise<number> {
+  let command: CommandName = 'serve';
   try {
-    const { command, options, help, version } = parse(argv);
-    if (help) return print(USAGE);
-    if (version) return print(`${VERSION}\n`);
-    return await (await COMMANDS[command]())(options, env);
+    const parsed = parse(argv, (name) => (command = name));
+    if (parsed.kind === 'print') return print(parsed.text);
+    command = parsed.command;
+    for (const warning of lookalikeWarnings(env)) process.stderr.write(`greenlake-proxy: ${warning}\n`);
+    return await (await COMMANDS[command].load())(parsed.options, env);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof UsageError) {
-      process.stderr.write(`greenlake-proxy: ${(err as Error).message}\n`);
-      if (err instanceof UsageError) process.stderr.write(`Run greenlake-proxy --help for usage.\n`);
+      process.stderr.write(`greenlake-proxy: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write(`Run greenlake-proxy help ${command} for usage.\n`);
+      return 2;
+    }
+    const inUse = addressInUse(err);
+    if (inUse !== undefined) {
+      const spec: CommandSpec = COMMANDS[command];
+      process.stderr.write(`greenlake-proxy: ${inUse} is already in use (another proxy running?); ${spec.portHint ?? 'choose another port'}\n`);
       return 2;
     }
     throw err;
   }
 }
 
-function parse(argv: readonly string[]): {
-  command: keyof typeof COMMANDS;
-  options: CliOptions;
-  help: boolean;
-  version: boolean;
-} {
-  let parsed;
+/** `named`: told the command as soon as it is known, for the hint under an error. */
+function parse(argv: readonly string[], named: (name: CommandName) => void): Parsed {
+  const { values, positionals } = parseStrictly(argv);
+  const [first, ...rest] = positionals;
+  if (first === 'help') return { kind: 'print', text: helpFor(rest) };
+  if (values['version'] === true) return { kind: 'print', text: `${VERSION}\n` };
+  const name = first ?? 'serve';
+  if (!isCommandName(name)) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}, help)`);
+  named(name);
+  if (values.help === true) return { kind: 'print', text: first === undefined ? usage() : commandUsage(name) };
+  if (rest.length > 0) throw new UsageError(`${name}: unexpected argument "${rest[0]}"`);
+  refuseForeignOptions(name, values);
+  return { kind: 'run', command: name, options: toOptions(values) };
+}
+
+type Values = ReturnType<typeof parseStrictly>['values'];
+
+function parseStrictly(argv: readonly string[]) {
   try {
-    parsed = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        host: { type: 'string' },
-        port: { type: 'string', short: 'p' },
-        online: { type: 'boolean', default: false },
-        client: { type: 'string' },
-        region: { type: 'string' },
-        'allow-unauthenticated': { type: 'boolean', default: false },
-        generate: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'v', default: false },
-      },
-    });
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { ...OPTIONS, version: { type: 'boolean', short: 'v' } } });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  const { values, positionals } = parsed;
-  const [name = 'serve', ...extra] = positionals;
-  if (!Object.hasOwn(COMMANDS, name)) throw new UsageError(`unknown command "${name}"`);
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+}
+
+function helpFor(topics: readonly string[]): string {
+  const [topic, extra] = topics;
+  if (extra !== undefined) throw new UsageError(`help: one command at a time`);
+  if (topic === undefined) return usage();
+  if (!isCommandName(topic)) throw new UsageError(`help: unknown command "${topic}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+  return commandUsage(topic);
+}
+
+/** An option the command does not take would be silently ignored: refused instead. */
+function refuseForeignOptions(name: CommandName, values: Values): void {
+  const takes: readonly string[] = COMMANDS[name].options;
+  const given = Object.keys(values).filter((key) => key !== 'help' && key !== 'version' && values[key as OptionName] !== undefined);
+  const foreign = given.find((key) => !takes.includes(key));
+  if (foreign === undefined) return;
+  const its = takes.length === 0 ? 'it takes no options' : `its options: ${takes.map((o) => `--${o}`).join(', ')}`;
+  throw new UsageError(`${name} does not take --${foreign} (${its})`);
+}
+
+function toOptions(values: Values): CliOptions {
   return {
-    command: name as keyof typeof COMMANDS,
-    help: values.help,
-    version: values.version,
-    options: {
-      config: values.config,
-      host: values.host,
-      port: values.port === undefined ? undefined : parsePort(values.port),
-      online: values.online,
-      client: values.client,
-      region: values.region,
-      allowUnauthenticated: values['allow-unauthenticated'],
-      generate: values.generate,
-    },
+    config: values.config,
+    host: values.host,
+    port: values.port === undefined ? undefined : parsePort(values.port),
+    online: values.online ?? false,
+    client: values.client,
+    tenant: values.tenant,
+    region: values.region,
+    allowUnauthenticated: values['allow-unauthenticated'] ?? false,
+    generate: values.generate ?? false,
+    logFormat: values['log-format'] === undefined ? undefined : parseLogFormat(values['log-format']),
+    url: values.url === undefined ? undefined : parseUrl(values.url),
+    timeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout),
   };
 }
 
@@ -104,6 +99,34 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) throw new UsageError(`--port: must be an integer from 0 to 65535`);
   return port;
+}
+
+function parseLogFormat(value: string): LogFormat {
+  if (value === 'pretty' || value === 'json') return value;
+  throw new UsageError(`--log-format: must be pretty or json, not ${JSON.stringify(value)}`);
+}
+
+function parseUrl(value: string): string {
+  const url = URL.parse(value);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`--url: must be an http:// or https:// URL`);
+  return url.origin;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 };
+
+/** `30`, `30s`, `500ms`, `2m`: a bare number is seconds. */
+export function parseDuration(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (match === null) throw new UsageError(`--timeout: must be a duration such as 30s, 500ms or 2m, not ${JSON.stringify(value)}`);
+  return Math.round(Number(match[1]) * UNIT_MS[match[2] ?? 's']!);
+}
+
+/** `127.0.0.1:8080` when a listener could not bind because the address is taken. */
+function addressInUse(err: unknown): string | undefined {
+  const e = err as { code?: unknown; address?: unknown; port?: unknown };
+  if (e === null || typeof e !== 'object' || e.code !== 'EADDRINUSE') return undefined;
+  const host = typeof e.address === 'string' ? (e.address.includes(':') ? `[${e.address}]` : e.address) : 'the address';
+  return typeof e.port === 'number' ? `${host}:${e.port}` : host;
 }
 
 function print(text: string): number {

@@ -1,29 +1,28 @@
-import { TokenKeeper } from '../tokens/index.ts';
 import { createHttpAgent } from '../net/index.ts';
-import { createLogger } from '../server/index.ts';
-import pino from 'pino';
+import type { CliOptions, Env } from './command.ts';
 import { loadFromCli } from './load.ts';
-import { UsageError, type CliOptions, type Env } from './run.ts';
+import { commandLogger } from './logging.ts';
+import { chosenClient, chosenRegion, chosenTenant, clientKeepers, shownUrl, tenantTokenUrl } from './tokens.ts';
 
 /** Prints one fresh access token on stdout and nothing else, for scripts: `$(greenlake-proxy token)`. */
 export async function runToken(options: CliOptions, env: Env): Promise<number> {
+  const logger = commandLogger(options, env, 'warn', 'stderr');
   const config = await loadFromCli(options, env);
-  const client = options.client === undefined ? config.clients[0] : config.clients.find((c) => c.name === options.client);
-  if (!client) {
-    throw new UsageError(`--client: no client named "${options.client}" (clients: ${config.clients.map((c) => c.name).join(', ')})`);
-  }
-  const region = options.region ?? config.routes.find((r) => r.client === client.name)?.region ?? 'default';
+  const client = chosenClient(config, options.client);
+  const tenant = chosenTenant(client, options.tenant);
+  const region = chosenRegion(config, client, options.region);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
-  const logger = createLogger(env.LOG_LEVEL ?? 'warn', pino.destination({ fd: 2, sync: true }));
-  const keeper = new TokenKeeper({ client, region, tokens: config.tokens, timeouts: config.timeouts, dispatcher: agent, logger });
+  const keepers = clientKeepers(config, client, region, agent, logger);
   try {
+    const keeper = tenant === undefined ? keepers.own : keepers.tenant(tenant);
     process.stdout.write(`${await keeper.get()}\n`);
     return 0;
   } catch (err) {
-    process.stderr.write(`greenlake-proxy: ${(err as Error).message}\n`);
+    const endpoint = tenant === undefined ? client.tokenUrl : tenantTokenUrl(client, tenant);
+    process.stderr.write(`greenlake-proxy: ${shownUrl(endpoint)}: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    keeper.close();
+    keepers.close();
     await agent.close();
   }
 }

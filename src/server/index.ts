@@ -13,7 +13,7 @@ import { TokenRegistry } from '../tokens/index.ts';
 import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
 import { VERSION } from './version.ts';
 
-export { createLogger } from './logger.ts';
+export { createLogger, isLogLevel, LOG_LEVELS, logDestination, type LogFormat, type LogLevel } from './logger.ts';
 export { VERSION } from './version.ts';
 
 export interface Gateway {

@@ -253,9 +253,10 @@ let proxyRuns = 0;
  * How the tree's own bin runs: src/cli/main.js (main.ts in a tree from before the compile
  * cache, for --proxy-root) with the node flags of its `#!/usr/bin/env -S node ...` line.
  */
+/** A clone runs its sources; an installed package (no src/) its built dist/cli/main.js; an old commit may have main.ts. */
 function entryPoint(root: string): { file: string; flags: string[] } {
-  const js = join(root, 'src/cli/main.js');
-  const file = existsSync(js) ? js : join(root, 'src/cli/main.ts');
+  const candidates = ['src/cli/main.js', 'dist/cli/main.js', 'src/cli/main.ts'].map((f) => join(root, f));
+  const file = candidates.find((f) => existsSync(f)) ?? candidates[0]!;
   const shebang = readFileSync(file, 'utf8').split('\n', 1)[0] ?? '';
   const flags = /^#!\/usr\/bin\/env -S node (.+)$/.exec(shebang)?.[1]?.split(' ') ?? [];
   return { file, flags };

@@ -71,8 +71,9 @@ const USAGE = `usage: npm run bench -- [options]
   --install-nginx    apt-get install nginx if it is missing (or BENCH_INSTALL_NGINX=1)
   --cpu-prof DIR     run greenlake-proxy (every glp target) under node --cpu-prof, profiles written
                      to DIR when they stop (their figures then include the profiler's overhead)
-  --proxy-root DIR   run the greenlake-proxy in DIR (DIR/src/cli/main.js, or main.ts) instead of
-                     this working tree, e.g. an extracted older commit, for before/after figures
+  --proxy-root DIR   run the greenlake-proxy in DIR (DIR/src/cli/main.js, else the built
+                     DIR/dist/cli/main.js of an installed package, else main.ts) instead of this
+                     working tree, e.g. an extracted older commit, for before/after figures
   --node-args=ARGS   extra node options for greenlake-proxy (after the flags of its own #! line,
                      so they win), e.g. --node-args=--max-semi-space-size=4 (write it with =)
   --stream-mib N     MiB streamed each way (default 1024; --quick: 64)

@@ -1,0 +1,34 @@
+/** What every command receives and may throw; run.ts and the commands both import it, never each other. */
+
+export type Env = Record<string, string | undefined>;
+
+import type { LogFormat } from '../server/index.ts';
+
+export type { LogFormat };
+
+export interface CliOptions {
+  readonly config: string | undefined;
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly online: boolean;
+  readonly client: string | undefined;
+  readonly tenant: string | undefined;
+  readonly region: string | undefined;
+  /** serve, check, demo: listen beyond loopback without inbound authentication, deliberately. */
+  readonly allowUnauthenticated: boolean;
+  /** hash-key: create a random key instead of reading one. */
+  readonly generate: boolean;
+  /** serve, demo: undefined means pretty on a terminal, JSON otherwise. */
+  readonly logFormat: LogFormat | undefined;
+  /** wait: the proxy to wait for. */
+  readonly url: string | undefined;
+  /** wait: how long to wait, in milliseconds. */
+  readonly timeoutMs: number | undefined;
+}
+
+export type Command = (options: CliOptions, env: Env) => Promise<number>;
+
+/** Bad command line or environment: exit status 2, one line, no stack trace. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
