@@ -192,8 +192,33 @@ interface BuiltImage {
   readonly env: Record<string, string>;
 }
 
+interface RunFlags {
+  /** `--mount=type=secret,id=...`: the secrets this RUN may read, by id, with where it reads them. */
+  readonly secrets: Array<{ id: string; target: string }>;
+  readonly command: string;
+}
+
+/** `RUN --mount=... command`: BuildKit's flags, then the shell command. */
+function runFlags(args: string): RunFlags {
+  const secrets: RunFlags['secrets'] = [];
+  let rest = args;
+  for (let m = /^--(\w+)=(\S+)\s+/.exec(rest); m; m = /^--(\w+)=(\S+)\s+/.exec(rest)) {
+    rest = rest.slice(m[0].length);
+    if (m[1] !== 'mount') continue;
+    const fields = Object.fromEntries(m[2]!.split(',').map((f) => f.split('=') as [string, string]));
+    if (fields['type'] === 'secret' && fields['id'] !== undefined) secrets.push({ id: fields['id'], target: fields['target'] ?? `/run/secrets/${fields['id']}` });
+  }
+  return { secrets, command: rest };
+}
+
+/** The RUN's command as a build here runs it: each secret mount's path is the file given for that id (or one that does not exist). */
+function runCommand(args: string, secrets: Readonly<Record<string, string>>): string {
+  const { secrets: mounts, command } = runFlags(args);
+  return mounts.reduce((cmd, m) => cmd.replaceAll(m.target, secrets[m.id] ?? `/nonexistent/secret/${m.id}`), command);
+}
+
 /** A copy of the final stage's filesystem (what its COPY lines bring in) under a new temporary directory. */
-async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
+async function buildFinalStage(t: Tap, stages: Stage[], secrets: Readonly<Record<string, string>> = {}): Promise<BuiltImage> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'glp-image-'));
   t.teardown(async () => {
     await run('chmod', ['-R', 'u+w', scratch]);
@@ -230,7 +255,7 @@ async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
           await cp(from, to, { recursive: true });
         }
       } else if (inst.keyword === 'RUN') {
-        for (const part of inst.args.split('&&').map((p) => p.trim())) {
+        for (const part of runCommand(inst.args, secrets).split('&&').map((p) => p.trim())) {
           // Cleaning the npm cache only makes the layer smaller; here it would empty this machine's cache.
           if (part.startsWith('npm cache ')) continue;
           // Only root can give files away; not as root, the later RUNs and the process are this same user anyway.
@@ -359,6 +384,224 @@ t.test('.dockerignore lets in what the Dockerfile copies, and keeps out the rest
   }
 });
 
+const PACKAGE_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/** The one name the image has everywhere: the Dockerfile's comment, compose, the manifests, the README. */
+const IMAGE = `greenlake-proxy:${PACKAGE_VERSION}`;
+const manifestFiles = (await readdir(path.join(ROOT, 'config', 'kubernetes'))).filter((f) => /\.ya?ml$/.test(f)).sort();
+
+interface PodSecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  seccompProfile?: { type: string };
+}
+interface ContainerSecurityContext extends PodSecurityContext {
+  allowPrivilegeEscalation?: boolean;
+  privileged?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+}
+interface PodContainer {
+  name: string;
+  image?: string;
+  securityContext?: ContainerSecurityContext;
+  ports?: Array<{ hostPort?: number }>;
+}
+interface RestrictedPodSpec {
+  containers: PodContainer[];
+  initContainers?: PodContainer[];
+  securityContext?: PodSecurityContext;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  volumes?: Array<Record<string, unknown>>;
+}
+interface ManifestObject {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: { template?: { spec: RestrictedPodSpec } };
+  data?: Record<string, string>;
+}
+
+async function manifestObjects(file: string): Promise<ManifestObject[]> {
+  const text = await readFile(path.join(ROOT, 'config', 'kubernetes', file), 'utf8');
+  return YAML.parseAllDocuments(text).map((d) => d.toJS() as ManifestObject).filter(Boolean);
+}
+
+function podsOf(objects: ManifestObject[]): Array<{ where: string; spec: RestrictedPodSpec }> {
+  return objects.flatMap((o) => (o.spec?.template?.spec ? [{ where: `${o.kind} ${o.metadata.name}`, spec: o.spec.template.spec }] : []));
+}
+
+function containersOf(spec: RestrictedPodSpec): PodContainer[] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+const CA_VARIABLES = /\b(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|npm_config_cafile|npm_config_ca|NPM_CONFIG_CAFILE)\b/;
+
+t.test('a CA for `npm ci` comes in as a BuildKit secret, for that step only, and is in no layer of the image', async (t) => {
+  t.match(dockerfileText.split('\n', 1)[0], /^# syntax=docker\/dockerfile:1/, 'the Dockerfile frontend that knows RUN --mount');
+  t.match(dockerfileText, /docker build --secret id=npm_ca,src=\S+ -t \S+ \./, 'the header says how to pass the CA');
+  const withSecrets = stages.flatMap((stage) => all(stage, 'RUN').map((i) => ({ stage, i, flags: runFlags(i.args) }))).filter((r) => r.flags.secrets.length > 0);
+  t.ok(withSecrets.length > 0, 'a RUN mounts a secret');
+  for (const { stage, i, flags } of withSecrets) {
+    t.not(stage, finalStage, `RUN at line ${i.line} with a secret is in a build stage, not the image's`);
+    t.same(flags.secrets.map((m) => m.id), ['npm_ca'], 'the npm_ca secret only');
+    t.match(flags.command, /\bnpm ci\b/, 'for npm ci');
+  }
+  for (const inst of finalStage.instructions) {
+    if (inst.keyword === 'ENV' || inst.keyword === 'ARG') t.notMatch(inst.args, CA_VARIABLES, `${inst.keyword} at line ${inst.line} sets no CA for the running image`);
+    if (inst.keyword === 'RUN') t.same(runFlags(inst.args).secrets, [], `RUN at line ${inst.line} mounts no secret`);
+    if (inst.keyword === 'COPY') {
+      t.notMatch(inst.args, /\.(pem|crt|cer)\b|\/run\/secrets/, `COPY at line ${inst.line} brings in no certificate`);
+      if (inst.args.includes('--from=')) t.match(inst.args, /^--from=\w+ \/app\/node_modules \.\/node_modules$/, 'from the build stage, node_modules only');
+    }
+  }
+
+  // The step itself, with an `npm` that reports what it was given: the secret, when there is one, is an extra CA.
+  const dir = t.testdir({ bin: { npm: '#!/bin/sh\necho "NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-unset} $*"\n' }, 'ca.pem': readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.pem'), 'utf8'), 'empty.pem': '' });
+  await chmod(path.join(dir, 'bin', 'npm'), 0o755);
+  const npmStep = async (secret: string | undefined): Promise<string> => {
+    const command = runCommand(withSecrets[0]!.i.args, secret === undefined ? {} : { npm_ca: secret }).split('&&')[0]!;
+    const res = await run('sh', ['-c', command], { env: { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin` } });
+    t.equal(res.code, 0, res.stderr);
+    return res.stdout.trim();
+  };
+  t.match(await npmStep(path.join(dir, 'ca.pem')), new RegExp(`^NODE_EXTRA_CA_CERTS=${path.join(dir, 'ca.pem')} ci `), 'with the secret: npm ci trusts it as an extra CA');
+  t.match(await npmStep(undefined), /^NODE_EXTRA_CA_CERTS=unset ci /, 'without it: nothing changes');
+  t.match(await npmStep(path.join(dir, 'empty.pem')), /^NODE_EXTRA_CA_CERTS=unset ci /, 'an empty secret counts as none');
+});
+
+t.test('one image name everywhere: Dockerfile, docker-compose.yml, the manifests, the README', async (t) => {
+  const named = async (file: string): Promise<string[]> => [...(await readFile(path.join(ROOT, file), 'utf8')).matchAll(/\bgreenlake-proxy:[\w.${}-]*[\w}]/g)].map((m) => m[0]);
+  const files = ['Dockerfile', 'docker-compose.yml', 'README.md', ...manifestFiles.map((f) => `config/kubernetes/${f}`)];
+  for (const file of files) {
+    const names = await named(file);
+    t.ok(names.length > 0, `${file} names the image`);
+    t.same([...new Set(names)], [IMAGE], `${file}: only ${IMAGE}`);
+  }
+  t.match(dockerfileText, `docker build -t ${IMAGE} .`, 'the Dockerfile\'s own build line tags it so');
+  const compose = YAML.parse(await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image?: string }> };
+  t.same([...new Set(Object.values(compose.services).map((s) => s.image))], [IMAGE], 'every compose service runs it');
+  for (const file of manifestFiles) {
+    for (const pod of podsOf(await manifestObjects(file))) {
+      for (const c of containersOf(pod.spec).filter((c) => c.name === 'greenlake-proxy')) t.equal(c.image, IMAGE, `${file} ${pod.where}: ${c.name}`);
+    }
+  }
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  for (const step of [`docker build -t ${IMAGE} .`, `docker tag ${IMAGE} `, 'docker push ', 'image:']) t.ok(readme.includes(step), `the README says how: ${step}`);
+});
+
+/** The volume types Pod Security "restricted" allows. */
+const RESTRICTED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+
+for (const file of manifestFiles) {
+  t.test(`config/kubernetes/${file}: every pod and container meets Pod Security "restricted"`, async (t) => {
+    const pods = podsOf(await manifestObjects(file));
+    t.ok(pods.length > 0, 'has workloads');
+    for (const { where, spec } of pods) {
+      t.notOk(spec.hostNetwork || spec.hostPID || spec.hostIPC, `${where}: no host namespaces`);
+      for (const volume of spec.volumes ?? []) {
+        const types = Object.keys(volume).filter((k) => k !== 'name');
+        t.ok(types.every((k) => RESTRICTED_VOLUMES.has(k)), `${where}: volume ${String(volume['name'])} is ${types.join(', ')}`);
+      }
+      const pod = spec.securityContext ?? {};
+      for (const c of containersOf(spec)) {
+        const name = `${where}, container ${c.name}`;
+        const own = c.securityContext;
+        t.ok(own, `${name}: has a securityContext`);
+        t.equal(own?.allowPrivilegeEscalation, false, `${name}: allowPrivilegeEscalation false`);
+        t.notOk(own?.privileged, `${name}: not privileged`);
+        t.ok(own?.capabilities?.drop?.includes('ALL'), `${name}: drops ALL capabilities`);
+        t.ok((own?.capabilities?.add ?? []).every((cap) => cap === 'NET_BIND_SERVICE'), `${name}: adds none but NET_BIND_SERVICE`);
+        t.equal(own?.runAsNonRoot ?? pod.runAsNonRoot, true, `${name}: runAsNonRoot`);
+        t.not(own?.runAsUser ?? pod.runAsUser, 0, `${name}: not uid 0`);
+        t.match(own?.seccompProfile?.type ?? pod.seccompProfile?.type, /^(RuntimeDefault|Localhost)$/, `${name}: seccompProfile RuntimeDefault`);
+        t.ok((c.ports ?? []).every((p) => p.hostPort === undefined), `${name}: no hostPort`);
+        // runAsNonRoot is verified by the kubelet only against a numeric user: the proxy's image has one, others need runAsUser.
+        if (c.image !== IMAGE) t.ok((own?.runAsUser ?? pod.runAsUser) !== undefined, `${name}: ${c.image} runs as a uid the kubelet can verify (runAsUser)`);
+      }
+    }
+  });
+}
+
+t.test('the team gateway: one namespace on every object, Pod Security enforced there, and allowedHosts naming its Service in it', async (t) => {
+  for (const file of manifestFiles.filter((f) => f.startsWith('team-gateway'))) {
+    const objects = await manifestObjects(file);
+    const namespace = objects.find((o) => o.kind === 'Namespace');
+    t.ok(namespace, `${file}: declares its Namespace`);
+    t.equal(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted', `${file}: which enforces "restricted"`);
+    const name = namespace?.metadata.name ?? '';
+    for (const o of objects.filter((o) => o.kind !== 'Namespace')) t.equal(o.metadata.namespace, name, `${file}: ${o.kind} ${o.metadata.name} is in ${name}`);
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'greenlake-gateway')!;
+    const config = YAML.parse(objects.find((o) => o.kind === 'ConfigMap')!.data!['greenlake-proxy.yaml']!) as { inbound: { allowedHosts: string[] } };
+    const svc = service.metadata.name;
+    t.same(config.inbound.allowedHosts.sort(), [svc, `${svc}.${name}.svc`, `${svc}.${name}.svc.cluster.local`].sort(), `${file}: allowedHosts are the Service's names in ${name}`);
+    t.match(await readFile(path.join(ROOT, 'config', 'kubernetes', file), 'utf8'), `http://${svc}.${name}.svc:`, `${file}: the URL teammates call, in the header`);
+  }
+});
+
+t.test('the sidecar example says what happens before Kubernetes 1.29; docker-compose.yml says it needs Compose v2', async (t) => {
+  const sidecar = await readFile(path.join(ROOT, 'config', 'kubernetes', 'sidecar.yaml'), 'utf8');
+  t.match(sidecar, /Before Kubernetes 1\.29[\s\S]*never exits[\s\S]*move the proxy from\s+# initContainers into containers[\s\S]*\/-\/quit/, 'the failure and the way around it');
+  const compose = await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+  t.match(compose.split('\n').slice(0, 5).join('\n'), /Needs Docker Compose v2/, 'in its first lines');
+});
+
+t.test('the HEALTHCHECK asks the proxy itself: the --port it was started with, a TLS listener, the admin listener', async (t) => {
+  const { command, options } = healthcheckOf(finalStage);
+  t.same(command, ['node', 'src/cli/healthcheck.js'], 'the health command of the proxy\'s own source');
+  const seconds = (text: string | undefined) => Number(/^(\d+)s$/.exec(text ?? '')?.[1]);
+  t.ok(seconds(options['timeout']) >= 3, `--timeout ${options['timeout']} leaves the probe its 2.5 s`);
+
+  const emu = await emulator(t);
+  const [port, adminPort, wrongPort] = [await freePort(), await freePort(), await freePort()];
+  const dir = t.testdir({
+    'proxy.yaml': [
+      'listen: { host: 127.0.0.1, port: 8443, tls: { certFile: tls/server.pem, keyFile: tls/server.key } }',
+      `admin: { host: 127.0.0.1, port: ${adminPort} }`,
+      `clients: [{ name: demo, clientId: ${DEMO_CLIENT.clientId}, clientSecret: "\${DEMO_SECRET}", tokenUrl: "${emu.tokenUrl}" }]`,
+      '',
+    ].join('\n'),
+    tls: { 'server.pem': readFileSync(path.join(ROOT, 'test/fixtures/tls/server.pem'), 'utf8'), 'server.key': readFileSync(path.join(ROOT, 'test/fixtures/tls/server.key'), 'utf8') },
+  });
+  // The image's environment (GREENLAKE_PROXY_HOST=0.0.0.0 and its port), then a --port of the container's own.
+  const env = { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, ...envOf(finalStage), DEMO_SECRET: DEMO_CLIENT.clientSecret };
+  const servingArgs = ['serve', '--config', path.join(dir, 'proxy.yaml'), '--port', String(port), '--allow-unauthenticated'];
+  const child = spawn(process.execPath, [...execForm(last(finalStage, 'ENTRYPOINT')!.args, 'ENTRYPOINT').slice(1), ...servingArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let logs = '';
+  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+  const exited = once(child, 'exit');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (d: Buffer) => {
+      logs += d.toString();
+      if (logs.includes('greenlake-proxy listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
+  });
+  t.match(logs, "listen.host 0.0.0.0 from GREENLAKE_PROXY_HOST replaces the config file's 127.0.0.1", 'the image\'s ENV over the mounted file is logged, not silent');
+  t.match(logs, `listen.port ${port} from --port replaces the config file's 8443`);
+
+  const healthcheck = (...args: string[]) => run(...withNode([...command, ...args]), { cwd: ROOT, env: { ...env, GREENLAKE_CLIENT_ID: 'i', GREENLAKE_CLIENT_SECRET: 's' } });
+  const healthy = await healthcheck('--pid', String(child.pid));
+  t.equal(healthy.code, 0, `healthy while serving: ${healthy.stdout}`);
+  t.match(healthy.stdout, `healthy: main https://127.0.0.1:${port}/-/healthz 200, admin http://127.0.0.1:${adminPort}/-/healthz 200`, 'https on the --port, and the admin listener');
+
+  const elsewhere = await healthcheck('--', ...servingArgs.map((a) => (a === String(port) ? String(wrongPort) : a)));
+  t.equal(elsewhere.code, 1, 'a port nothing listens on is unhealthy');
+  t.match(elsewhere.stdout, `unhealthy: main https://127.0.0.1:${wrongPort}/-/healthz ECONNREFUSED`);
+  const plain = await healthcheck('--', 'serve', '--port', String(port), '--allow-unauthenticated');
+  t.equal(plain.code, 1, 'without its config file the check would ask http on that port: not what serves there');
+  t.match(plain.stdout, `unhealthy: main http://127.0.0.1:${port}/-/healthz`);
+  t.notMatch(healthy.stdout + elsewhere.stdout + plain.stdout, DEMO_CLIENT.clientSecret);
+
+  child.kill('SIGTERM');
+  t.equal((await exited)[0], 0);
+  const stopped = await healthcheck('--pid', String(child.pid));
+  t.equal(stopped.code, 1, `unhealthy once stopped: ${stopped.stdout}`);
+});
+
 t.test('runs the image\'s start command the way the Dockerfile does', async (t) => {
   const emu = await emulator(t);
   const image = await buildFinalStage(t, stages);
@@ -425,8 +668,10 @@ t.test('runs the image\'s start command the way the Dockerfile does', async (t) 
   t.match(logs, new RegExp(`"url":"http://127\\.0\\.0\\.1:${port}"`), 'on the port from GREENLAKE_PROXY_PORT');
   t.match(logs, /WITHOUT inbound authentication/, 'and says, loudly, that it is open');
 
-  const health = await run(...withNode(healthcheck), options);
-  t.equal(health.code, 0, `HEALTHCHECK exits 0 while serving ${health.stderr}`);
+  // In the container the proxy is PID 1; here it is the child, named so (the machine may run other proxies).
+  const health = await run(...withNode([...healthcheck, '--pid', String(child.pid)]), options);
+  t.equal(health.code, 0, `HEALTHCHECK exits 0 while serving ${health.stdout}${health.stderr}`);
+  t.match(health.stdout, `healthy: main http://127.0.0.1:${port}/-/healthz 200`, 'on the port GREENLAKE_PROXY_PORT gives it, through loopback');
   const http = client(t);
   const healthz = await call(http, `http://127.0.0.1:${port}/-/healthz`);
   t.equal(healthz.status, 200);
@@ -445,7 +690,7 @@ t.test('runs the image\'s start command the way the Dockerfile does', async (t) 
   t.equal(signal, null);
   t.match(logs, /"msg":"stopped"/);
   t.notMatch(logs, DEMO_CLIENT.clientSecret, 'the secret never appears in the logs');
-  const after = await run(...withNode(healthcheck), options);
+  const after = await run(...withNode([...healthcheck, '--pid', String(child.pid)]), options);
   t.equal(after.code, 1, 'HEALTHCHECK exits 1 once it stopped');
   t.same(await snapshot(image.root), before, 'nothing was written to the image\'s files');
 });
