@@ -21,8 +21,8 @@ RUN --mount=type=secret,id=npm_ca \
 # Stage 2: the runtime. The TypeScript sources run directly on Node 24 (type stripping).
 FROM node:24-slim
 # NODE_OPTIONS: V8's young generation capped at 16 MiB per semi-space (V8's own cap is 32):
-# about 60 MiB less peak memory under load at no measurable throughput cost (README,
-# Performance). A deployment's own NODE_OPTIONS replaces it (the sidecar manifest sets 4).
+# about 60 MiB less peak memory under load at no measurable throughput cost (test/bench/README.md,
+# Results). A deployment's own NODE_OPTIONS replaces it (the sidecar manifest sets 4).
 # The ENTRYPOINT's --no-memory-reducer (Node refuses it in NODE_OPTIONS) keeps the request
 # path as fast after a quiet spell as before it; see src/cli/main.js. A deployment that would
 # rather give memory back when idle runs `node src/cli/main.js` as its command (the sidecar
