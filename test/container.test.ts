@@ -305,6 +305,25 @@ function run(command: string, args: string[], options: SpawnOptions = {}): Promi
   });
 }
 
+/** Spawns the proxy and resolves once it logged that it listens; `logs()` is everything it wrote so far. */
+async function startListening(t: Tap, command: string, args: string[], options: SpawnOptions) {
+  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let logs = '';
+  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
+  const exited = once(child, 'exit');
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      logs += d.toString();
+      if (logs.includes('greenlake-proxy listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
+  });
+  return { child, exited, logs: () => logs };
+}
+
 /** `node` in an exec form is this Node 24 (the image's `node`). */
 function withNode(argv: string[]): [string, string[]] {
   const [command, ...args] = argv;
@@ -566,20 +585,8 @@ t.test('the HEALTHCHECK asks the proxy itself: the --port it was started with, a
   // The image's environment (GREENLAKE_PROXY_HOST=0.0.0.0 and its port), then a --port of the container's own.
   const env = { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, ...envOf(finalStage), DEMO_SECRET: DEMO_CLIENT.clientSecret };
   const servingArgs = ['serve', '--config', path.join(dir, 'proxy.yaml'), '--port', String(port), '--allow-unauthenticated'];
-  const child = spawn(process.execPath, [...execForm(last(finalStage, 'ENTRYPOINT')!.args, 'ENTRYPOINT').slice(1), ...servingArgs], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let logs = '';
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      logs += d.toString();
-      if (logs.includes('greenlake-proxy listening')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
-  });
+  const { child, exited, logs: output } = await startListening(t, process.execPath, [...execForm(last(finalStage, 'ENTRYPOINT')!.args, 'ENTRYPOINT').slice(1), ...servingArgs], { cwd: ROOT, env });
+  const logs = output();
   t.match(logs, "listen.host 0.0.0.0 from GREENLAKE_PROXY_HOST replaces the config file's 127.0.0.1", 'the image\'s ENV over the mounted file is logged, not silent');
   t.match(logs, `listen.port ${port} from --port replaces the config file's 8443`);
 
@@ -650,23 +657,10 @@ t.test('runs the image\'s start command the way the Dockerfile does', async (t) 
 
   // `docker run image --allow-unauthenticated`, as the Dockerfile's header says: the arguments replace CMD.
   const [command, args] = withNode([...entrypoint, '--allow-unauthenticated']);
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let logs = '';
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      logs += d.toString();
-      if (logs.includes('greenlake-proxy listening')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
-  });
-  t.match(logs, /"host":"0\.0\.0\.0"/, 'listens on 0.0.0.0 (GREENLAKE_PROXY_HOST from the image\'s ENV)');
-  t.match(logs, new RegExp(`"url":"http://127\\.0\\.0\\.1:${port}"`), 'on the port from GREENLAKE_PROXY_PORT');
-  t.match(logs, /WITHOUT inbound authentication/, 'and says, loudly, that it is open');
+  const { child, exited, logs: output } = await startListening(t, command, args, options);
+  t.match(output(), /"host":"0\.0\.0\.0"/, 'listens on 0.0.0.0 (GREENLAKE_PROXY_HOST from the image\'s ENV)');
+  t.match(output(), new RegExp(`"url":"http://127\\.0\\.0\\.1:${port}"`), 'on the port from GREENLAKE_PROXY_PORT');
+  t.match(output(), /WITHOUT inbound authentication/, 'and says, loudly, that it is open');
 
   // In the container the proxy is PID 1; here it is the child, named so (the machine may run other proxies).
   const health = await run(...withNode([...healthcheck, '--pid', String(child.pid)]), options);
@@ -688,8 +682,8 @@ t.test('runs the image\'s start command the way the Dockerfile does', async (t) 
   const [code, signal] = await exited;
   t.equal(code, 0, `${stopSignal} (the STOPSIGNAL): exit 0`);
   t.equal(signal, null);
-  t.match(logs, /"msg":"stopped"/);
-  t.notMatch(logs, DEMO_CLIENT.clientSecret, 'the secret never appears in the logs');
+  t.match(output(), /"msg":"stopped"/);
+  t.notMatch(output(), DEMO_CLIENT.clientSecret, 'the secret never appears in the logs');
   const after = await run(...withNode([...healthcheck, '--pid', String(child.pid)]), options);
   t.equal(after.code, 1, 'HEALTHCHECK exits 1 once it stopped');
   t.same(await snapshot(image.root), before, 'nothing was written to the image\'s files');
