@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import YAML from 'yaml';
 import { isLoopbackAddress, loadConfig, parseConfig, type ProxyConfig } from '../src/config/index.ts';
+import { probeTargets } from '../src/cli/health.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { createLogger, startGateway } from '../src/server/index.ts';
 import { call, client, emulator, type Tap } from './helpers/index.ts';
@@ -595,18 +596,18 @@ t.test('the HEALTHCHECK asks the proxy itself: the --port it was started with, a
   t.equal(healthy.code, 0, `healthy while serving: ${healthy.stdout}`);
   t.match(healthy.stdout, `healthy: main https://127.0.0.1:${port}/-/healthz 200, admin http://127.0.0.1:${adminPort}/-/healthz 200`, 'https on the --port, and the admin listener');
 
-  const elsewhere = await healthcheck('--', ...servingArgs.map((a) => (a === String(port) ? String(wrongPort) : a)));
-  t.equal(elsewhere.code, 1, 'a port nothing listens on is unhealthy');
-  t.match(elsewhere.stdout, `unhealthy: main https://127.0.0.1:${wrongPort}/-/healthz ECONNREFUSED`);
-  const plain = await healthcheck('--', 'serve', '--port', String(port), '--allow-unauthenticated');
-  t.equal(plain.code, 1, 'without its config file the check would ask http on that port: not what serves there');
-  t.match(plain.stdout, `unhealthy: main http://127.0.0.1:${port}/-/healthz`);
-  t.notMatch(healthy.stdout + elsewhere.stdout + plain.stdout, DEMO_CLIENT.clientSecret);
+  // Where the check would look with other arguments: worked out in this process (each health command is a Node start).
+  const elsewhere = await probeTargets(servingArgs.map((a) => (a === String(port) ? String(wrongPort) : a)), env);
+  t.same(elsewhere.map((p) => p.url), [`https://127.0.0.1:${wrongPort}/-/healthz`, `http://127.0.0.1:${adminPort}/-/healthz`], 'another --port is asked on that port');
+  const plain = await probeTargets(['serve', '--port', String(port), '--allow-unauthenticated'], { ...env, GREENLAKE_CLIENT_ID: 'i', GREENLAKE_CLIENT_SECRET: 's' });
+  t.same(plain.map((p) => p.url), [`http://127.0.0.1:${port}/-/healthz`], 'without its config file: plain http, no admin listener');
+  t.notMatch(healthy.stdout, DEMO_CLIENT.clientSecret);
 
   child.kill('SIGTERM');
   t.equal((await exited)[0], 0);
-  const stopped = await healthcheck('--pid', String(child.pid));
-  t.equal(stopped.code, 1, `unhealthy once stopped: ${stopped.stdout}`);
+  const stopped = await healthcheck('--', ...servingArgs);
+  t.equal(stopped.code, 1, 'unhealthy once nothing listens');
+  t.match(stopped.stdout, `unhealthy: main https://127.0.0.1:${port}/-/healthz ECONNREFUSED, admin http://127.0.0.1:${adminPort}/-/healthz ECONNREFUSED`);
 });
 
 t.test('runs the image\'s start command the way the Dockerfile does', async (t) => {
