@@ -6,9 +6,8 @@
  * the proxy's configuration; every proxy configuration in config/kubernetes/*.yaml is loaded the
  * way its container would load it, and its probes are sent to the listener they name.
  */
-import { spawn, type SpawnOptions } from 'node:child_process';
+import type { SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -19,9 +18,9 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import YAML from 'yaml';
 import { isLoopbackAddress, loadConfig, parseConfig, type ProxyConfig } from '../src/config/index.ts';
-import { probeTargets } from '../src/cli/health.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { createLogger, startGateway } from '../src/server/index.ts';
+import { all, envOf, execForm, healthcheckOf, last, parseDockerfile, run, runCommand, runFlags, startListening, withNode, type Stage } from './helpers/dockerfile.ts';
 import { call, client, emulator, type Tap } from './helpers/index.ts';
 import { freePort } from './security/support.ts';
 
@@ -37,97 +36,6 @@ function unprivileged(user: string | undefined): { uid?: number; gid?: number } 
   const m = /^(\d+)(?::(\d+))?$/.exec(user ?? '');
   if (!m || Number(m[1]) === 0) return { uid: 65534, gid: 65534 };
   return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading a Dockerfile
-
-interface Instruction {
-  readonly keyword: string;
-  readonly args: string;
-  readonly line: number;
-}
-
-interface Stage {
-  readonly base: string;
-  readonly name: string | undefined;
-  readonly instructions: Instruction[];
-}
-
-/** Logical lines (continuations joined, comments dropped) grouped into build stages. */
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  let pending = '';
-  let startLine = 0;
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.replace(/\r$/, '');
-    if (/^\s*#/.test(line) || (pending === '' && line.trim() === '')) return;
-    if (pending === '') startLine = index + 1;
-    const continued = /\\\s*$/.test(line);
-    pending += continued ? `${line.replace(/\\\s*$/, '')} ` : line;
-    if (continued) return;
-    const match = /^\s*(\w+)\s+([\s\S]*)$/.exec(pending);
-    pending = '';
-    if (!match) throw new Error(`Dockerfile line ${startLine}: cannot read`);
-    const keyword = match[1]!.toUpperCase();
-    const args = match[2]!.trim();
-    if (keyword === 'FROM') {
-      const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      if (!from) throw new Error(`Dockerfile line ${startLine}: cannot read FROM`);
-      stages.push({ base: from[1]!, name: from[2], instructions: [] });
-      return;
-    }
-    const stage = stages.at(-1);
-    if (!stage) throw new Error(`Dockerfile line ${startLine}: ${keyword} before FROM`);
-    stage.instructions.push({ keyword, args, line: startLine });
-  });
-  return stages;
-}
-
-function all(stage: Stage, keyword: string): Instruction[] {
-  return stage.instructions.filter((i) => i.keyword === keyword);
-}
-
-function last(stage: Stage, keyword: string): Instruction | undefined {
-  return all(stage, keyword).at(-1);
-}
-
-/** ENV a=1 b="two words" (or the legacy ENV a value). */
-function envOf(stage: Stage): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { args } of all(stage, 'ENV')) {
-    if (!/^[\w.-]+=/.test(args)) {
-      const [key, ...value] = args.split(/\s+/);
-      env[key!] = value.join(' ');
-      continue;
-    }
-    for (const m of args.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-      env[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
-    }
-  }
-  return env;
-}
-
-/** ENTRYPOINT, CMD and HEALTHCHECK CMD in exec (JSON) form: in shell form, `sh` would be PID 1 and swallow the stop signal. */
-function execForm(args: string, what: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw new Error(`${what} is in shell form (${args}): use the exec form ["node", ...]`);
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) {
-    throw new Error(`${what} is not a JSON array of strings`);
-  }
-  return parsed as string[];
-}
-
-function healthcheckOf(stage: Stage): { options: Record<string, string>; command: string[] } {
-  const args = last(stage, 'HEALTHCHECK')?.args ?? '';
-  const m = /^((?:--[\w-]+=\S+\s+)*)CMD\s+(.*)$/s.exec(args);
-  if (!m) throw new Error(`HEALTHCHECK must be "[--options] CMD [...]": ${args}`);
-  const options = Object.fromEntries([...m[1]!.matchAll(/--([\w-]+)=(\S+)/g)].map((o) => [o[1]!, o[2]!]));
-  return { options, command: execForm(m[2]!, 'HEALTHCHECK CMD') };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,31 +99,6 @@ interface BuiltImage {
   readonly root: string;
   readonly workdir: string;
   readonly env: Record<string, string>;
-}
-
-interface RunFlags {
-  /** `--mount=type=secret,id=...`: the secrets this RUN may read, by id, with where it reads them. */
-  readonly secrets: Array<{ id: string; target: string }>;
-  readonly command: string;
-}
-
-/** `RUN --mount=... command`: BuildKit's flags, then the shell command. */
-function runFlags(args: string): RunFlags {
-  const secrets: RunFlags['secrets'] = [];
-  let rest = args;
-  for (let m = /^--(\w+)=(\S+)\s+/.exec(rest); m; m = /^--(\w+)=(\S+)\s+/.exec(rest)) {
-    rest = rest.slice(m[0].length);
-    if (m[1] !== 'mount') continue;
-    const fields = Object.fromEntries(m[2]!.split(',').map((f) => f.split('=') as [string, string]));
-    if (fields['type'] === 'secret' && fields['id'] !== undefined) secrets.push({ id: fields['id'], target: fields['target'] ?? `/run/secrets/${fields['id']}` });
-  }
-  return { secrets, command: rest };
-}
-
-/** The RUN's command as a build here runs it: each secret mount's path is the file given for that id (or one that does not exist). */
-function runCommand(args: string, secrets: Readonly<Record<string, string>>): string {
-  const { secrets: mounts, command } = runFlags(args);
-  return mounts.reduce((cmd, m) => cmd.replaceAll(m.target, secrets[m.id] ?? `/nonexistent/secret/${m.id}`), command);
 }
 
 /** A copy of the final stage's filesystem (what its COPY lines bring in) under a new temporary directory. */
@@ -285,50 +168,6 @@ function buildEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
   const env: Record<string, string> = Object.fromEntries(keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
   return { ...env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-}
-
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(command: string, args: string[], options: SpawnOptions = {}): Promise<Run> {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-/** Spawns the proxy and resolves once it logged that it listens; `logs()` is everything it wrote so far. */
-async function startListening(t: Tap, command: string, args: string[], options: SpawnOptions) {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let logs = '';
-  child.stderr!.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => {
-      logs += d.toString();
-      if (logs.includes('greenlake-proxy listening')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
-  });
-  return { child, exited, logs: () => logs };
-}
-
-/** `node` in an exec form is this Node 24 (the image's `node`). */
-function withNode(argv: string[]): [string, string[]] {
-  const [command, ...args] = argv;
-  return [command === 'node' ? process.execPath : command!, args];
 }
 
 /** Every file's path, size and mtime: a tree nothing wrote to stays equal. */
@@ -564,50 +403,6 @@ t.test('the sidecar example says what happens before Kubernetes 1.29; docker-com
   t.match(sidecar, /Before Kubernetes 1\.29[\s\S]*never exits[\s\S]*move the proxy from\s+# initContainers into containers[\s\S]*\/-\/quit/, 'the failure and the way around it');
   const compose = await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8');
   t.match(compose.split('\n').slice(0, 5).join('\n'), /Needs Docker Compose v2/, 'in its first lines');
-});
-
-t.test('the HEALTHCHECK asks the proxy itself: the --port it was started with, a TLS listener, the admin listener', async (t) => {
-  const { command, options } = healthcheckOf(finalStage);
-  t.same(command, ['node', 'src/cli/healthcheck.js'], 'the health command of the proxy\'s own source');
-  const seconds = (text: string | undefined) => Number(/^(\d+)s$/.exec(text ?? '')?.[1]);
-  t.ok(seconds(options['timeout']) >= 3, `--timeout ${options['timeout']} leaves the probe its 2.5 s`);
-
-  const emu = await emulator(t);
-  const [port, adminPort, wrongPort] = [await freePort(), await freePort(), await freePort()];
-  const dir = t.testdir({
-    'proxy.yaml': [
-      'listen: { host: 127.0.0.1, port: 8443, tls: { certFile: tls/server.pem, keyFile: tls/server.key } }',
-      `admin: { host: 127.0.0.1, port: ${adminPort} }`,
-      `clients: [{ name: demo, clientId: ${DEMO_CLIENT.clientId}, clientSecret: "\${DEMO_SECRET}", tokenUrl: "${emu.tokenUrl}" }]`,
-      '',
-    ].join('\n'),
-    tls: { 'server.pem': readFileSync(path.join(ROOT, 'test/fixtures/tls/server.pem'), 'utf8'), 'server.key': readFileSync(path.join(ROOT, 'test/fixtures/tls/server.key'), 'utf8') },
-  });
-  // The image's environment (GREENLAKE_PROXY_HOST=0.0.0.0 and its port), then a --port of the container's own.
-  const env = { PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`, ...envOf(finalStage), DEMO_SECRET: DEMO_CLIENT.clientSecret };
-  const servingArgs = ['serve', '--config', path.join(dir, 'proxy.yaml'), '--port', String(port), '--allow-unauthenticated'];
-  const { child, exited, logs: output } = await startListening(t, process.execPath, [...execForm(last(finalStage, 'ENTRYPOINT')!.args, 'ENTRYPOINT').slice(1), ...servingArgs], { cwd: ROOT, env });
-  const logs = output();
-  t.match(logs, "listen.host 0.0.0.0 from GREENLAKE_PROXY_HOST replaces the config file's 127.0.0.1", 'the image\'s ENV over the mounted file is logged, not silent');
-  t.match(logs, `listen.port ${port} from --port replaces the config file's 8443`);
-
-  const healthcheck = (...args: string[]) => run(...withNode([...command, ...args]), { cwd: ROOT, env: { ...env, GREENLAKE_CLIENT_ID: 'i', GREENLAKE_CLIENT_SECRET: 's' } });
-  const healthy = await healthcheck('--pid', String(child.pid));
-  t.equal(healthy.code, 0, `healthy while serving: ${healthy.stdout}`);
-  t.match(healthy.stdout, `healthy: main https://127.0.0.1:${port}/-/healthz 200, admin http://127.0.0.1:${adminPort}/-/healthz 200`, 'https on the --port, and the admin listener');
-
-  // Where the check would look with other arguments: worked out in this process (each health command is a Node start).
-  const elsewhere = await probeTargets(servingArgs.map((a) => (a === String(port) ? String(wrongPort) : a)), env);
-  t.same(elsewhere.map((p) => p.url), [`https://127.0.0.1:${wrongPort}/-/healthz`, `http://127.0.0.1:${adminPort}/-/healthz`], 'another --port is asked on that port');
-  const plain = await probeTargets(['serve', '--port', String(port), '--allow-unauthenticated'], { ...env, GREENLAKE_CLIENT_ID: 'i', GREENLAKE_CLIENT_SECRET: 's' });
-  t.same(plain.map((p) => p.url), [`http://127.0.0.1:${port}/-/healthz`], 'without its config file: plain http, no admin listener');
-  t.notMatch(healthy.stdout, DEMO_CLIENT.clientSecret);
-
-  child.kill('SIGTERM');
-  t.equal((await exited)[0], 0);
-  const stopped = await healthcheck('--', ...servingArgs);
-  t.equal(stopped.code, 1, 'unhealthy once nothing listens');
-  t.match(stopped.stdout, `unhealthy: main https://127.0.0.1:${port}/-/healthz ECONNREFUSED, admin http://127.0.0.1:${adminPort}/-/healthz ECONNREFUSED`);
 });
 
 t.test('runs the image\'s start command the way the Dockerfile does', async (t) => {
