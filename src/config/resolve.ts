@@ -70,7 +70,7 @@ function namingListenSource(problem: Problem, raw: unknown, setBy: ListenSetBy |
   const by = key === undefined ? undefined : setBy?.[key];
   if (key === undefined || by === undefined) return problem;
   const inFile = isRecord(raw) && isRecord(raw['listen']) && raw['listen'][key] !== undefined;
-  return { path: problem.path, message: `set by ${by}${inFile ? `, which replaces the config file's ${problem.path}` : ''}: ${problem.message}` };
+  return { path: problem.path, message: `${problem.message} (${problem.path} set by ${by}${inFile ? `, which replaces the config file's` : ''})` };
 }
 
 function overriddenListenValues(raw: unknown, listen: ParsedConfig['listen'], setBy: ListenSetBy | undefined): ListenOverride[] {
