@@ -6,9 +6,8 @@
  * the proxy's configuration; every proxy configuration in config/kubernetes/*.yaml is loaded the
  * way its container would load it, and its probes are sent to the listener they name.
  */
-import { spawn, type SpawnOptions } from 'node:child_process';
+import type { SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -21,6 +20,7 @@ import YAML from 'yaml';
 import { isLoopbackAddress, loadConfig, parseConfig, type ProxyConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { createLogger, startGateway } from '../src/server/index.ts';
+import { all, envOf, execForm, healthcheckOf, last, parseDockerfile, run, runCommand, runFlags, startListening, withNode, type Stage } from './helpers/dockerfile.ts';
 import { call, client, emulator, type Tap } from './helpers/index.ts';
 import { freePort } from './security/support.ts';
 
@@ -36,97 +36,6 @@ function unprivileged(user: string | undefined): { uid?: number; gid?: number } 
   const m = /^(\d+)(?::(\d+))?$/.exec(user ?? '');
   if (!m || Number(m[1]) === 0) return { uid: 65534, gid: 65534 };
   return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading a Dockerfile
-
-interface Instruction {
-  readonly keyword: string;
-  readonly args: string;
-  readonly line: number;
-}
-
-interface Stage {
-  readonly base: string;
-  readonly name: string | undefined;
-  readonly instructions: Instruction[];
-}
-
-/** Logical lines (continuations joined, comments dropped) grouped into build stages. */
-function parseDockerfile(text: string): Stage[] {
-  const stages: Stage[] = [];
-  let pending = '';
-  let startLine = 0;
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.replace(/\r$/, '');
-    if (/^\s*#/.test(line) || (pending === '' && line.trim() === '')) return;
-    if (pending === '') startLine = index + 1;
-    const continued = /\\\s*$/.test(line);
-    pending += continued ? `${line.replace(/\\\s*$/, '')} ` : line;
-    if (continued) return;
-    const match = /^\s*(\w+)\s+([\s\S]*)$/.exec(pending);
-    pending = '';
-    if (!match) throw new Error(`Dockerfile line ${startLine}: cannot read`);
-    const keyword = match[1]!.toUpperCase();
-    const args = match[2]!.trim();
-    if (keyword === 'FROM') {
-      const from = /^(?:--\S+\s+)*(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args);
-      if (!from) throw new Error(`Dockerfile line ${startLine}: cannot read FROM`);
-      stages.push({ base: from[1]!, name: from[2], instructions: [] });
-      return;
-    }
-    const stage = stages.at(-1);
-    if (!stage) throw new Error(`Dockerfile line ${startLine}: ${keyword} before FROM`);
-    stage.instructions.push({ keyword, args, line: startLine });
-  });
-  return stages;
-}
-
-function all(stage: Stage, keyword: string): Instruction[] {
-  return stage.instructions.filter((i) => i.keyword === keyword);
-}
-
-function last(stage: Stage, keyword: string): Instruction | undefined {
-  return all(stage, keyword).at(-1);
-}
-
-/** ENV a=1 b="two words" (or the legacy ENV a value). */
-function envOf(stage: Stage): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const { args } of all(stage, 'ENV')) {
-    if (!/^[\w.-]+=/.test(args)) {
-      const [key, ...value] = args.split(/\s+/);
-      env[key!] = value.join(' ');
-      continue;
-    }
-    for (const m of args.matchAll(/([\w.-]+)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-      env[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
-    }
-  }
-  return env;
-}
-
-/** ENTRYPOINT, CMD and HEALTHCHECK CMD in exec (JSON) form: in shell form, `sh` would be PID 1 and swallow the stop signal. */
-function execForm(args: string, what: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(args);
-  } catch {
-    throw new Error(`${what} is in shell form (${args}): use the exec form ["node", ...]`);
-  }
-  if (!Array.isArray(parsed) || parsed.length === 0 || !parsed.every((p) => typeof p === 'string')) {
-    throw new Error(`${what} is not a JSON array of strings`);
-  }
-  return parsed as string[];
-}
-
-function healthcheckOf(stage: Stage): { options: Record<string, string>; command: string[] } {
-  const args = last(stage, 'HEALTHCHECK')?.args ?? '';
-  const m = /^((?:--[\w-]+=\S+\s+)*)CMD\s+(.*)$/s.exec(args);
-  if (!m) throw new Error(`HEALTHCHECK must be "[--options] CMD [...]": ${args}`);
-  const options = Object.fromEntries([...m[1]!.matchAll(/--([\w-]+)=(\S+)/g)].map((o) => [o[1]!, o[2]!]));
-  return { options, command: execForm(m[2]!, 'HEALTHCHECK CMD') };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,7 +102,7 @@ interface BuiltImage {
 }
 
 /** A copy of the final stage's filesystem (what its COPY lines bring in) under a new temporary directory. */
-async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
+async function buildFinalStage(t: Tap, stages: Stage[], secrets: Readonly<Record<string, string>> = {}): Promise<BuiltImage> {
   const scratch = await mkdtemp(path.join(tmpdir(), 'glp-image-'));
   t.teardown(async () => {
     await run('chmod', ['-R', 'u+w', scratch]);
@@ -230,7 +139,7 @@ async function buildFinalStage(t: Tap, stages: Stage[]): Promise<BuiltImage> {
           await cp(from, to, { recursive: true });
         }
       } else if (inst.keyword === 'RUN') {
-        for (const part of inst.args.split('&&').map((p) => p.trim())) {
+        for (const part of runCommand(inst.args, secrets).split('&&').map((p) => p.trim())) {
           // Cleaning the npm cache only makes the layer smaller; here it would empty this machine's cache.
           if (part.startsWith('npm cache ')) continue;
           // Only root can give files away; not as root, the later RUNs and the process are this same user anyway.
@@ -259,31 +168,6 @@ function buildEnv(): Record<string, string> {
   const keep = ['PATH', 'HOME', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'];
   const env: Record<string, string> = Object.fromEntries(keep.flatMap((k) => (process.env[k] === undefined ? [] : [[k, process.env[k]!]])));
   return { ...env, npm_config_prefer_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-}
-
-interface Run {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function run(command: string, args: string[], options: SpawnOptions = {}): Promise<Run> {
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-}
-
-/** `node` in an exec form is this Node 24 (the image's `node`). */
-function withNode(argv: string[]): [string, string[]] {
-  const [command, ...args] = argv;
-  return [command === 'node' ? process.execPath : command!, args];
 }
 
 /** Every file's path, size and mtime: a tree nothing wrote to stays equal. */
@@ -359,6 +243,168 @@ t.test('.dockerignore lets in what the Dockerfile copies, and keeps out the rest
   }
 });
 
+const PACKAGE_VERSION = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+/** The one name the image has everywhere: the Dockerfile's comment, compose, the manifests, the README. */
+const IMAGE = `greenlake-proxy:${PACKAGE_VERSION}`;
+const manifestFiles = (await readdir(path.join(ROOT, 'config', 'kubernetes'))).filter((f) => /\.ya?ml$/.test(f)).sort();
+
+interface PodSecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  seccompProfile?: { type: string };
+}
+interface ContainerSecurityContext extends PodSecurityContext {
+  allowPrivilegeEscalation?: boolean;
+  privileged?: boolean;
+  readOnlyRootFilesystem?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+}
+interface PodContainer {
+  name: string;
+  image?: string;
+  securityContext?: ContainerSecurityContext;
+  ports?: Array<{ hostPort?: number }>;
+}
+interface RestrictedPodSpec {
+  containers: PodContainer[];
+  initContainers?: PodContainer[];
+  securityContext?: PodSecurityContext;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  volumes?: Array<Record<string, unknown>>;
+}
+interface ManifestObject {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: { template?: { spec: RestrictedPodSpec } };
+  data?: Record<string, string>;
+}
+
+async function manifestObjects(file: string): Promise<ManifestObject[]> {
+  const text = await readFile(path.join(ROOT, 'config', 'kubernetes', file), 'utf8');
+  return YAML.parseAllDocuments(text).map((d) => d.toJS() as ManifestObject).filter(Boolean);
+}
+
+function podsOf(objects: ManifestObject[]): Array<{ where: string; spec: RestrictedPodSpec }> {
+  return objects.flatMap((o) => (o.spec?.template?.spec ? [{ where: `${o.kind} ${o.metadata.name}`, spec: o.spec.template.spec }] : []));
+}
+
+function containersOf(spec: RestrictedPodSpec): PodContainer[] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
+const CA_VARIABLES = /\b(NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|npm_config_cafile|npm_config_ca|NPM_CONFIG_CAFILE)\b/;
+
+t.test('a CA for `npm ci` comes in as a BuildKit secret, for that step only, and is in no layer of the image', async (t) => {
+  t.match(dockerfileText.split('\n', 1)[0], /^# syntax=docker\/dockerfile:1/, 'the Dockerfile frontend that knows RUN --mount');
+  t.match(dockerfileText, /docker build --secret id=npm_ca,src=\S+ -t \S+ \./, 'the header says how to pass the CA');
+  const withSecrets = stages.flatMap((stage) => all(stage, 'RUN').map((i) => ({ stage, i, flags: runFlags(i.args) }))).filter((r) => r.flags.secrets.length > 0);
+  t.ok(withSecrets.length > 0, 'a RUN mounts a secret');
+  for (const { stage, i, flags } of withSecrets) {
+    t.not(stage, finalStage, `RUN at line ${i.line} with a secret is in a build stage, not the image's`);
+    t.same(flags.secrets.map((m) => m.id), ['npm_ca'], 'the npm_ca secret only');
+    t.match(flags.command, /\bnpm ci\b/, 'for npm ci');
+  }
+  for (const inst of finalStage.instructions) {
+    if (inst.keyword === 'ENV' || inst.keyword === 'ARG') t.notMatch(inst.args, CA_VARIABLES, `${inst.keyword} at line ${inst.line} sets no CA for the running image`);
+    if (inst.keyword === 'RUN') t.same(runFlags(inst.args).secrets, [], `RUN at line ${inst.line} mounts no secret`);
+    if (inst.keyword === 'COPY') {
+      t.notMatch(inst.args, /\.(pem|crt|cer)\b|\/run\/secrets/, `COPY at line ${inst.line} brings in no certificate`);
+      if (inst.args.includes('--from=')) t.match(inst.args, /^--from=\w+ \/app\/node_modules \.\/node_modules$/, 'from the build stage, node_modules only');
+    }
+  }
+
+  // The step itself, with an `npm` that reports what it was given: the secret, when there is one, is an extra CA.
+  const dir = t.testdir({ bin: { npm: '#!/bin/sh\necho "NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-unset} $*"\n' }, 'ca.pem': readFileSync(path.join(ROOT, 'test/fixtures/tls/ca.pem'), 'utf8'), 'empty.pem': '' });
+  await chmod(path.join(dir, 'bin', 'npm'), 0o755);
+  const npmStep = async (secret: string | undefined): Promise<string> => {
+    const command = runCommand(withSecrets[0]!.i.args, secret === undefined ? {} : { npm_ca: secret }).split('&&')[0]!;
+    const res = await run('sh', ['-c', command], { env: { PATH: `${path.join(dir, 'bin')}:/usr/bin:/bin` } });
+    t.equal(res.code, 0, res.stderr);
+    return res.stdout.trim();
+  };
+  t.match(await npmStep(path.join(dir, 'ca.pem')), new RegExp(`^NODE_EXTRA_CA_CERTS=${path.join(dir, 'ca.pem')} ci `), 'with the secret: npm ci trusts it as an extra CA');
+  t.match(await npmStep(undefined), /^NODE_EXTRA_CA_CERTS=unset ci /, 'without it: nothing changes');
+  t.match(await npmStep(path.join(dir, 'empty.pem')), /^NODE_EXTRA_CA_CERTS=unset ci /, 'an empty secret counts as none');
+});
+
+t.test('one image name everywhere: Dockerfile, docker-compose.yml, the manifests, the README', async (t) => {
+  const named = async (file: string): Promise<string[]> => [...(await readFile(path.join(ROOT, file), 'utf8')).matchAll(/\bgreenlake-proxy:[\w.${}-]*[\w}]/g)].map((m) => m[0]);
+  const files = ['Dockerfile', 'docker-compose.yml', 'README.md', ...manifestFiles.map((f) => `config/kubernetes/${f}`)];
+  for (const file of files) {
+    const names = await named(file);
+    t.ok(names.length > 0, `${file} names the image`);
+    t.same([...new Set(names)], [IMAGE], `${file}: only ${IMAGE}`);
+  }
+  t.match(dockerfileText, `docker build -t ${IMAGE} .`, 'the Dockerfile\'s own build line tags it so');
+  const compose = YAML.parse(await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { image?: string }> };
+  t.same([...new Set(Object.values(compose.services).map((s) => s.image))], [IMAGE], 'every compose service runs it');
+  for (const file of manifestFiles) {
+    for (const pod of podsOf(await manifestObjects(file))) {
+      for (const c of containersOf(pod.spec).filter((c) => c.name === 'greenlake-proxy')) t.equal(c.image, IMAGE, `${file} ${pod.where}: ${c.name}`);
+    }
+  }
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  for (const step of [`docker build -t ${IMAGE} .`, `docker tag ${IMAGE} `, 'docker push ', 'image:']) t.ok(readme.includes(step), `the README says how: ${step}`);
+});
+
+/** The volume types Pod Security "restricted" allows. */
+const RESTRICTED_VOLUMES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+
+for (const file of manifestFiles) {
+  t.test(`config/kubernetes/${file}: every pod and container meets Pod Security "restricted"`, async (t) => {
+    const pods = podsOf(await manifestObjects(file));
+    t.ok(pods.length > 0, 'has workloads');
+    for (const { where, spec } of pods) {
+      t.notOk(spec.hostNetwork || spec.hostPID || spec.hostIPC, `${where}: no host namespaces`);
+      for (const volume of spec.volumes ?? []) {
+        const types = Object.keys(volume).filter((k) => k !== 'name');
+        t.ok(types.every((k) => RESTRICTED_VOLUMES.has(k)), `${where}: volume ${String(volume['name'])} is ${types.join(', ')}`);
+      }
+      const pod = spec.securityContext ?? {};
+      for (const c of containersOf(spec)) {
+        const name = `${where}, container ${c.name}`;
+        const own = c.securityContext;
+        t.ok(own, `${name}: has a securityContext`);
+        t.equal(own?.allowPrivilegeEscalation, false, `${name}: allowPrivilegeEscalation false`);
+        t.notOk(own?.privileged, `${name}: not privileged`);
+        t.ok(own?.capabilities?.drop?.includes('ALL'), `${name}: drops ALL capabilities`);
+        t.ok((own?.capabilities?.add ?? []).every((cap) => cap === 'NET_BIND_SERVICE'), `${name}: adds none but NET_BIND_SERVICE`);
+        t.equal(own?.runAsNonRoot ?? pod.runAsNonRoot, true, `${name}: runAsNonRoot`);
+        t.not(own?.runAsUser ?? pod.runAsUser, 0, `${name}: not uid 0`);
+        t.match(own?.seccompProfile?.type ?? pod.seccompProfile?.type, /^(RuntimeDefault|Localhost)$/, `${name}: seccompProfile RuntimeDefault`);
+        t.ok((c.ports ?? []).every((p) => p.hostPort === undefined), `${name}: no hostPort`);
+        // runAsNonRoot is verified by the kubelet only against a numeric user: the proxy's image has one, others need runAsUser.
+        if (c.image !== IMAGE) t.ok((own?.runAsUser ?? pod.runAsUser) !== undefined, `${name}: ${c.image} runs as a uid the kubelet can verify (runAsUser)`);
+      }
+    }
+  });
+}
+
+t.test('the team gateway: one namespace on every object, Pod Security enforced there, and allowedHosts naming its Service in it', async (t) => {
+  for (const file of manifestFiles.filter((f) => f.startsWith('team-gateway'))) {
+    const objects = await manifestObjects(file);
+    const namespace = objects.find((o) => o.kind === 'Namespace');
+    t.ok(namespace, `${file}: declares its Namespace`);
+    t.equal(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce'], 'restricted', `${file}: which enforces "restricted"`);
+    const name = namespace?.metadata.name ?? '';
+    for (const o of objects.filter((o) => o.kind !== 'Namespace')) t.equal(o.metadata.namespace, name, `${file}: ${o.kind} ${o.metadata.name} is in ${name}`);
+    const service = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'greenlake-gateway')!;
+    const config = YAML.parse(objects.find((o) => o.kind === 'ConfigMap')!.data!['greenlake-proxy.yaml']!) as { inbound: { allowedHosts: string[] } };
+    const svc = service.metadata.name;
+    t.same(config.inbound.allowedHosts.sort(), [svc, `${svc}.${name}.svc`, `${svc}.${name}.svc.cluster.local`].sort(), `${file}: allowedHosts are the Service's names in ${name}`);
+    t.match(await readFile(path.join(ROOT, 'config', 'kubernetes', file), 'utf8'), `http://${svc}.${name}.svc:`, `${file}: the URL teammates call, in the header`);
+  }
+});
+
+t.test('the sidecar example says what happens before Kubernetes 1.29; docker-compose.yml says it needs Compose v2', async (t) => {
+  const sidecar = await readFile(path.join(ROOT, 'config', 'kubernetes', 'sidecar.yaml'), 'utf8');
+  t.match(sidecar, /Before Kubernetes 1\.29[\s\S]*never exits[\s\S]*move the proxy from\s+# initContainers into containers[\s\S]*\/-\/quit/, 'the failure and the way around it');
+  const compose = await readFile(path.join(ROOT, 'docker-compose.yml'), 'utf8');
+  t.match(compose.split('\n').slice(0, 5).join('\n'), /Needs Docker Compose v2/, 'in its first lines');
+});
+
 t.test('runs the image\'s start command the way the Dockerfile does', async (t) => {
   const emu = await emulator(t);
   const image = await buildFinalStage(t, stages);
@@ -407,26 +453,15 @@ t.test('runs the image\'s start command the way the Dockerfile does', async (t) 
 
   // `docker run image --allow-unauthenticated`, as the Dockerfile's header says: the arguments replace CMD.
   const [command, args] = withNode([...entrypoint, '--allow-unauthenticated']);
-  const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let logs = '';
-  child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
-  const exited = once(child, 'exit');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      logs += d.toString();
-      if (logs.includes('greenlake-proxy listening')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code} before listening: ${logs}`)));
-  });
-  t.match(logs, /"host":"0\.0\.0\.0"/, 'listens on 0.0.0.0 (GREENLAKE_PROXY_HOST from the image\'s ENV)');
-  t.match(logs, new RegExp(`"url":"http://127\\.0\\.0\\.1:${port}"`), 'on the port from GREENLAKE_PROXY_PORT');
-  t.match(logs, /WITHOUT inbound authentication/, 'and says, loudly, that it is open');
+  const { child, exited, logs: output } = await startListening(t, command, args, options);
+  t.match(output(), /"host":"0\.0\.0\.0"/, 'listens on 0.0.0.0 (GREENLAKE_PROXY_HOST from the image\'s ENV)');
+  t.match(output(), new RegExp(`"url":"http://127\\.0\\.0\\.1:${port}"`), 'on the port from GREENLAKE_PROXY_PORT');
+  t.match(output(), /WITHOUT inbound authentication/, 'and says, loudly, that it is open');
 
-  const health = await run(...withNode(healthcheck), options);
-  t.equal(health.code, 0, `HEALTHCHECK exits 0 while serving ${health.stderr}`);
+  // In the container the proxy is PID 1; here it is the child, named so (the machine may run other proxies).
+  const health = await run(...withNode([...healthcheck, '--pid', String(child.pid)]), options);
+  t.equal(health.code, 0, `HEALTHCHECK exits 0 while serving ${health.stdout}${health.stderr}`);
+  t.match(health.stdout, `healthy: main http://127.0.0.1:${port}/-/healthz 200`, 'on the port GREENLAKE_PROXY_PORT gives it, through loopback');
   const http = client(t);
   const healthz = await call(http, `http://127.0.0.1:${port}/-/healthz`);
   t.equal(healthz.status, 200);
@@ -443,9 +478,9 @@ t.test('runs the image\'s start command the way the Dockerfile does', async (t) 
   const [code, signal] = await exited;
   t.equal(code, 0, `${stopSignal} (the STOPSIGNAL): exit 0`);
   t.equal(signal, null);
-  t.match(logs, /"msg":"stopped"/);
-  t.notMatch(logs, DEMO_CLIENT.clientSecret, 'the secret never appears in the logs');
-  const after = await run(...withNode(healthcheck), options);
+  t.match(output(), /"msg":"stopped"/);
+  t.notMatch(output(), DEMO_CLIENT.clientSecret, 'the secret never appears in the logs');
+  const after = await run(...withNode([...healthcheck, '--pid', String(child.pid)]), options);
   t.equal(after.code, 1, 'HEALTHCHECK exits 1 once it stopped');
   t.same(await snapshot(image.root), before, 'nothing was written to the image\'s files');
 });

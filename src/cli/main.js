@@ -4,7 +4,7 @@
 // --no-memory-reducer: when a busy spell goes quiet, V8's memory reducer collects to shrink
 // the heap, and the optimised request path is thrown away (--trace-deopt: wrong maps, missing
 // type feedback). What V8 builds again ran 15-20 % more CPU per request, for the rest of the
-// process's life. The price: RSS stays at its busy level while idle (README, Performance).
+// process's life. The price: RSS stays at its busy level while idle (test/bench/README.md).
 // `npm start` and the container image set the same; the sidecar manifest keeps the reducer.
 // Plain JavaScript on purpose: the entry point is the one file Node must load before the
 // compile cache is on, and a .ts file there would start Node's TypeScript stripper (about

@@ -3,7 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError, errorCode, formatProblem, type Problem } from './errors.ts';
 import type { Environment } from './interpolate.ts';
-import { definedOnly, resolveConfig, type Resolution } from './resolve.ts';
+import { definedOnly, resolveConfig, type ListenSetBy, type Resolution } from './resolve.ts';
 import type { ListenConfig, ProxyConfig } from './types.ts';
 
 export interface ListenOverrides {
@@ -29,9 +29,12 @@ const NO_CONFIGURATION = 'no configuration: set GREENLAKE_CLIENT_ID and GREENLAK
 
 export async function loadConfig(options: LoadOptions): Promise<ProxyConfig> {
   const { env } = options;
-  const listen = { ...listenFromEnvironment(env), ...listenFromFlags(options.overrides) };
+  const fromEnvironment = listenFromEnvironment(env);
+  const fromFlags = listenFromFlags(options.overrides);
+  const listen = { ...fromEnvironment, ...fromFlags };
+  const listenSetBy = { ...setBy(fromEnvironment, 'GREENLAKE_PROXY_HOST', 'GREENLAKE_PROXY_PORT'), ...setBy(fromFlags, '--host', '--port') };
   const file = options.file ?? nonEmpty(env['GREENLAKE_PROXY_CONFIG']);
-  const flags: Flags = { listen, allowUnauthenticated: options.overrides?.allowUnauthenticated === true };
+  const flags: Flags = { listen, listenSetBy, allowUnauthenticated: options.overrides?.allowUnauthenticated === true };
   return file === undefined ? configFromEnvironment(env, flags) : await configFromFile(file, env, flags);
 }
 
@@ -51,7 +54,12 @@ function resolvedOrThrow(label: string, resolution: Resolution): ProxyConfig {
 /** What the environment and the command line change in any configuration. */
 interface Flags {
   readonly listen: Partial<ListenConfig>;
+  readonly listenSetBy: ListenSetBy;
   readonly allowUnauthenticated: boolean;
+}
+
+function setBy(listen: Partial<ListenConfig>, hostSource: string, portSource: string): ListenSetBy {
+  return definedOnly({ host: listen.host === undefined ? undefined : hostSource, port: listen.port === undefined ? undefined : portSource });
 }
 
 function listenFromEnvironment(env: Environment): Partial<ListenConfig> {

@@ -21,7 +21,7 @@ import {
   type ParsedInbound,
   type ParsedRoute,
 } from './schema.ts';
-import type { ClientConfig, InboundConfig, ListenConfig, ProxyConfig, RouteConfig, SecretSource, StoreConfig } from './types.ts';
+import type { ClientConfig, InboundConfig, ListenConfig, ListenOverride, ProxyConfig, RouteConfig, SecretSource, StoreConfig } from './types.ts';
 
 export interface ResolveOptions {
   readonly env: Environment;
@@ -31,10 +31,17 @@ export interface ResolveOptions {
   readonly interpolate: boolean;
   /** Host/port from the environment or command line; they win over the configuration's `listen`. */
   readonly listen?: Partial<ListenConfig>;
+  /** What set each value of `listen` above (`GREENLAKE_PROXY_HOST`, `--port`): named in problems and overrides. */
+  readonly listenSetBy?: ListenSetBy;
   /** Relative caFile, clientSecretFile and listen.tls paths are resolved against this (the config file's directory). */
   readonly baseDir?: string;
   /** `--allow-unauthenticated`: the same as inbound.allowUnauthenticated: true. */
   readonly allowUnauthenticated?: boolean;
+}
+
+export interface ListenSetBy {
+  readonly host?: string;
+  readonly port?: string;
 }
 
 export type Resolution =
@@ -52,10 +59,30 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution
   const problems = [
     ...interpolated.problems,
     ...withoutPaths(shape.ok ? [] : shape.problems, interpolated.problems),
-    ...withoutPaths(checkRelations(withListen, options.baseDir), interpolated.problems),
+    ...withoutPaths(checkRelations(withListen, options.baseDir).map((p) => namingListenSource(p, interpolated.value, options.listenSetBy)), interpolated.problems),
   ];
   if (problems.length > 0 || !shape.ok) return { ok: false, problems };
-  return { ok: true, config: buildConfig(shape.data, options) };
+  const listenOverrides = overriddenListenValues(interpolated.value, shape.data.listen, options.listenSetBy);
+  return { ok: true, config: buildConfig(shape.data, options, listenOverrides) };
+}
+
+/** A problem with a listen value the environment or a flag set says so: the file may say otherwise. */
+function namingListenSource(problem: Problem, raw: unknown, setBy: ListenSetBy | undefined): Problem {
+  const key = problem.path === 'listen.host' ? 'host' : problem.path === 'listen.port' ? 'port' : undefined;
+  const by = key === undefined ? undefined : setBy?.[key];
+  if (key === undefined || by === undefined) return problem;
+  const inFile = isRecord(raw) && isRecord(raw['listen']) && raw['listen'][key] !== undefined;
+  return { path: problem.path, message: `${problem.message} (${problem.path} set by ${by}${inFile ? `, which replaces the config file's` : ''})` };
+}
+
+function overriddenListenValues(raw: unknown, listen: ParsedConfig['listen'], setBy: ListenSetBy | undefined): ListenOverride[] {
+  const fromFile = isRecord(raw) && isRecord(raw['listen']) ? raw['listen'] : {};
+  return (['host', 'port'] as const).flatMap((key) => {
+    const by = setBy?.[key];
+    const fileValue = fromFile[key];
+    if (by === undefined || (typeof fileValue !== 'string' && typeof fileValue !== 'number') || fileValue === listen[key]) return [];
+    return [{ key: `listen.${key}` as const, value: listen[key], setBy: by, fileValue }];
+  });
 }
 
 /** A value that failed interpolation would only produce a second, confusing problem. */
@@ -415,7 +442,7 @@ function duplicates(values: readonly unknown[], isValid: (value: unknown) => boo
 // ---------------------------------------------------------------------------------------------
 // Building the resolved configuration from a valid one.
 
-function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
+function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverrides: readonly ListenOverride[]): ProxyConfig {
   const clients = data.clients.map((client) => buildClient(client, options.baseDir));
   const defaultClient = clients[0]?.name ?? '';
   const routes = data.routes === undefined ? catalogRoutes(defaultClient) : data.routes.map((route) => buildRoute(route, defaultClient));
@@ -431,6 +458,7 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions): ProxyConfig {
     store: buildStore(data.store, options.baseDir),
     caFile: data.caFile === undefined ? undefined : resolvePath(data.caFile, options.baseDir),
     source: options.source,
+    ...(listenOverrides.length > 0 && { listenOverrides }),
   });
 }
 

@@ -203,6 +203,19 @@ export interface ProxyConfig {
   readonly caFile: string | undefined;
   /** Where the configuration came from, for messages: a file path, or `environment`. */
   readonly source: string;
+  /** `listen` values of the config file that the environment or a flag replaced with other values (logged at start). */
+  readonly listenOverrides?: readonly ListenOverride[] | undefined;
+}
+
+/** A `listen` value of the config file replaced by GREENLAKE_PROXY_HOST/_PORT or --host/--port. */
+export interface ListenOverride {
+  readonly key: 'listen.host' | 'listen.port';
+  /** The value in force. */
+  readonly value: string | number;
+  /** What set it: `GREENLAKE_PROXY_HOST`, `--port`, ... */
+  readonly setBy: string;
+  /** The config file's value it replaced. */
+  readonly fileValue: string | number;
 }
 
 /**

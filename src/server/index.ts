@@ -47,6 +47,9 @@ export interface ReloadResult {
 
 /** Wires config -> tokens -> proxy for every listener and starts listening. */
 export async function startGateway(config: ProxyConfig, logger: Logger): Promise<Gateway> {
+  for (const { key, value, setBy, fileValue } of config.listenOverrides ?? []) {
+    logger.warn({ key, value, setBy, fileValue, file: config.source }, `${key} ${value} from ${setBy} replaces the config file's ${fileValue}`);
+  }
   const listener = listenerSettings(config);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
   const metrics = new ProxyMetrics();
