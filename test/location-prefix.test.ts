@@ -23,7 +23,7 @@ t.test('root-relative Location lost the route prefix: a client resolving it on a
   t.match(followed.location, /^\/glp\/global\/devices\/v1\/async-operations\/[\w-]+$/, 'Location carries the route prefix');
   t.ok(followed.poll.startsWith(`${gw.url}/glp/global/`), 'the resolved URL stays on the route');
   t.equal(followed.status, 200, 'polling it through the proxy answers 200');
-  t.equal(followed.body.type, 'async-operations');
+  t.match(followed.body.type, /async-operations$/);
   t.equal(followed.body.status, 'SUCCEEDED');
 });
 
