@@ -375,3 +375,14 @@ t.test('reset restores the sample data', async (t) => {
   const after = await call(client(t), `${emu.url}/devices/v1/devices/${String(device?.['id'])}`, { headers: { authorization: `Bearer ${token}` } });
   t.equal(after.json()['region'], device?.['region'], 'back to the seed');
 });
+
+t.test('added devices join the workspace: POST /devices/v1/devices with compute/network/storage lists, then found by serial number', async (t) => {
+  const { get, send } = await api(t);
+  const before = (await get('/devices/v1/devices?limit=1')).json<{ total: number }>().total;
+  const accepted = await send('POST', '/devices/v1/devices', { network: [{ serialNumber: 'SNX1', macAddress: '00:11:22:33:44:55' }], compute: [{ serialNumber: 'SNX2', partNumber: 'P07595-B21' }] });
+  t.equal(accepted.status, 202);
+  const found = (await get(`/devices/v1/devices?filter=${encodeURIComponent("serialNumber eq 'SNX1'")}`)).json<{ count: number; items: Array<Record<string, unknown>> }>();
+  t.equal(found.count, 1, 'the added network device is listed');
+  t.equal(found.items[0]?.['deviceType'], 'NETWORK');
+  t.equal((await get('/devices/v1/devices?limit=1')).json<{ total: number }>().total, before + 2, 'both added devices count');
+});

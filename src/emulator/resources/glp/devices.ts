@@ -61,6 +61,40 @@ function updateDevices(body: Item, context: WriteContext): Item | undefined {
   return context.targets[0];
 }
 
+const DEVICE_TYPE_OF_GROUP = { compute: 'COMPUTE', network: 'NETWORK', storage: 'STORAGE' } as const;
+
+/**
+ * POST /devices/v1/devices: `{compute: [{serialNumber, partNumber}], network: [{serialNumber,
+ * macAddress}], storage: [...]}`, as HPE's collection sends it; each named device joins the
+ * workspace (found by its serial number once the operation is accepted). Other bodies add nothing.
+ */
+function addDevices(body: Item, context: WriteContext): Item | undefined {
+  let first: Item | undefined;
+  for (const [group, deviceType] of Object.entries(DEVICE_TYPE_OF_GROUP)) {
+    const entries = body[group];
+    if (!Array.isArray(entries)) continue;
+    for (const entry of entries as Item[]) {
+      if (typeof entry['serialNumber'] !== 'string') continue;
+      const now = context.now();
+      const device: Item = {
+        id: context.newId(),
+        type: 'devices/device',
+        serialNumber: entry['serialNumber'],
+        partNumber: typeof entry['partNumber'] === 'string' ? entry['partNumber'] : '',
+        macAddress: typeof entry['macAddress'] === 'string' ? entry['macAddress'] : '',
+        deviceType,
+        archived: false,
+        ...(typeof entry['tags'] === 'object' && entry['tags'] !== null && { tags: entry['tags'] }),
+        createdAt: now,
+        updatedAt: now,
+      };
+      context.items.set(String(device['id']), device);
+      first ??= device;
+    }
+  }
+  return first;
+}
+
 export const DEVICE_RESOURCES: ResourceDeclaration[] = [
   {
     name: 'devices',
@@ -69,7 +103,7 @@ export const DEVICE_RESOURCES: ResourceDeclaration[] = [
     seed: () => indices(12).map(sampleDevice),
     list: offsetList(2000, 2000, PER_MINUTE(160)),
     get: { rateLimit: PER_MINUTE(40) },
-    create: { answer: 'async', asyncPath: DEVICES_ASYNC_PATH, rateLimit: PER_MINUTE(25), apply: () => undefined },
+    create: { answer: 'async', asyncPath: DEVICES_ASYNC_PATH, rateLimit: PER_MINUTE(25), apply: addDevices },
     patchMany: { answer: 'async', asyncPath: DEVICES_ASYNC_PATH, rateLimit: PER_MINUTE(20), apply: updateDevices },
   },
   {
