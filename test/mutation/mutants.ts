@@ -46,7 +46,7 @@ export const MUTANTS: readonly Mutant[] = [
     file: 'src/tokens/keeper.ts',
     find: 'if (lifetimeSeconds <= tokens.minTtlSeconds) {',
     replace: 'if (lifetimeSeconds < tokens.minTtlSeconds) {',
-    tests: ['test/tokens.test.ts'],
+    tests: ['test/tokens.test.ts', 'test/token-hardening.test.ts'],
     what: 'a token living exactly minTtlSeconds is taken as usable',
   },
   // tokens/
