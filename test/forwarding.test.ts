@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import t from 'tap';
 import { get as httpGet, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
-import { call, client, configFor, delay, emulator, eventually, freePort, proxy, type Tap } from './helpers/index.ts';
+import { call, client, configFor, emulator, eventually, freePort, proxy, type Tap } from './helpers/index.ts';
 
 t.test('every route reaches its upstream with a bearer token, and the answer comes back', async (t) => {
   const emu = await emulator(t);
@@ -365,7 +365,10 @@ t.test('a caller that hangs up mid-upload: the upstream request is abandoned, no
   const gw = await proxy(t, configFor(emu));
   const got = await upload(`${gw.url}/dscc/us1/upload`, 64 * 1024 * 1024, 4 * 1024 * 1024);
   t.same(got, { hungUp: true });
-  await delay(200);
+  // Waits for the events that show it (not a fixed sleep, which a busy machine outlasts): the upload
+  // reached the upstream, and the proxy saw its caller's connection end without an answer.
+  await eventually('the upload reached the upstream', () => emu.apiRequests.some((r) => r.rawUrl === '/upload'));
+  await eventually('the proxy saw the caller go', () => gw.logs.some((line) => line.includes('"closedWithoutAnswer":true')));
   t.notOk(
     emu.apiRequests.some((r) => r.bodyBytes === 64 * 1024 * 1024),
     'the upstream never received a whole body',

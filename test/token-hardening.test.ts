@@ -326,3 +326,18 @@ t.test('expires_in wins over the JWT exp when both are present and differ (17.10
     t.ok(left > expiresIn - 60 && left <= expiresIn + 1, `expires_in ${expiresIn} is used, not the exp ${exp - now} s ahead (${Math.round(left)} s left)`);
   }
 });
+
+t.test('a token answer that is not 200, or whose token_type is not Bearer, is not taken as a token (mutation run survivors)', async (t) => {
+  const answers: Array<[number, Record<string, unknown>]> = [
+    [201, { access_token: 'tok-created', token_type: 'Bearer', expires_in: 3600 }],
+    [200, { access_token: 'tok-dpop', token_type: 'DPoP', expires_in: 3600 }],
+  ];
+  for (const [status, body] of answers) {
+    const tokens = await tokenServer(t, (_req, res) => sendJson(res, status, body));
+    const upstream = await anyTokenUpstream(t);
+    const gw = await proxy(t, configWith(tokens, upstream, {}, { tokens: { maxAttempts: 1 } }));
+    const res = await call(client(t), `${gw.url}/api/x`);
+    t.equal(res.status, 502, `${status} ${String(body['token_type'])}: 502`);
+    t.strictSame(bearersSeenBy(upstream), [], `${status} ${String(body['token_type'])}: nothing was forwarded with it`);
+  }
+});

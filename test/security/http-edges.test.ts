@@ -270,3 +270,16 @@ function secondAnswer(bytes: Buffer): ReturnType<typeof headAndJson> {
   const length = Number(/content-length: (\d+)/i.exec(text.slice(0, firstEnd))?.[1] ?? 0);
   return headAndJson(Buffer.from(text.slice(firstEnd + 4 + length), 'latin1'));
 }
+
+t.test('headers named in a Connection header are dropped in both directions (hop-by-hop, RFC 9110 7.6.1), whatever their case', async (t) => {
+  const answer = 'HTTP/1.1 200 OK\r\nConnection: X-Up-Hop, keep-alive\r\nX-Up-Hop: secret-hop\r\nX-Up-End: kept\r\nContent-Length: 2\r\n\r\nok';
+  const { up, gw, host } = await throughRaw(t, (_request, socket) => socket.write(answer));
+  const bytes = await rawExchange(gw.url, `GET /u/x HTTP/1.1\r\nHost: ${host}\r\nConnection: X-Hop-Only, close\r\nX-Hop-Only: private\r\nX-End: passed\r\n\r\n`);
+  const down = headAndJson(bytes);
+  t.equal(down.status, 200);
+  const upHead = up.received[0]?.head.toLowerCase() ?? '';
+  t.match(upHead, /\r\nx-end: passed/, 'an end-to-end request header reaches the upstream');
+  t.notMatch(upHead, /x-hop-only/, 'a request header the Connection header names does not');
+  t.equal(headerOf(down.head.toLowerCase(), 'x-up-end'), 'kept', 'an end-to-end answer header reaches the caller');
+  t.equal(headerOf(down.head.toLowerCase(), 'x-up-hop'), undefined, 'an answer header the Connection header names does not');
+});
