@@ -61,7 +61,8 @@ function updateDevices(body: Item, context: WriteContext): Item | undefined {
   return context.targets[0];
 }
 
-const DEVICE_TYPE_OF_GROUP = { compute: 'COMPUTE', network: 'NETWORK', storage: 'STORAGE' } as const;
+// A network device's kind (AP, switch, gateway) comes from GreenLake's inventory, which the emulator does not have.
+const DEVICE_TYPE_OF_GROUP = { compute: 'COMPUTE', network: 'UNKNOWN', storage: 'STORAGE' } as const;
 
 /**
  * POST /devices/v1/devices: `{compute: [{serialNumber, partNumber}], network: [{serialNumber,
