@@ -65,7 +65,7 @@ export const MUTANTS: readonly Mutant[] = [
   m('tokens-expires-in-loses', 'src/tokens/request-token.ts', "if (body.expires_in !== undefined && Number.isFinite(expiresIn) && expiresIn > 0) {", "if (exp === undefined && body.expires_in !== undefined && Number.isFinite(expiresIn) && expiresIn > 0) {", TOKENS, 'the JWT exp wins over expires_in'),
   m('tokens-token-type-unchecked', 'src/tokens/request-token.ts', "body.token_type.toLowerCase() !== 'bearer'", "body.token_type.toLowerCase() === 'mac'", TOKENS, 'a non-bearer token_type is accepted'),
   m('tokens-answer-cap-off', 'src/tokens/request-token.ts', 'if (size > maxBytes) throw tooLarge();', '', TOKENS, 'a chunked token answer is read without a cap'),
-  m('tokens-basic-not-encoded', 'src/tokens/request-token.ts', "const raw = req.basicEncoding === 'raw';", 'const raw = true;', TOKENS, 'client_secret_basic credentials are not form-encoded'),
+  m('tokens-basic-not-encoded', 'src/tokens/request-token.ts', "const raw = req.basicEncoding === 'raw';", 'const raw = true;', ['test/oauth.test.ts'], 'client_secret_basic credentials are not form-encoded'),
   m('tokens-shared-fresh-flip', 'src/tokens/shared.ts', 'if (fresh(shared.value)) return shared.value;', 'if (shared.value !== undefined) return shared.value;', SHARED, 'a stale shared token is taken'),
   m('tokens-shared-refused-taken', 'src/tokens/shared.ts', 'if (token === undefined || token.accessToken === refused) return false;', 'if (token === undefined) return false;', SHARED, 'a token refused upstream is read back from the store'),
   m('tokens-shared-no-reread', 'src/tokens/shared.ts', 'if (again.ok && fresh(again.value)) return again.value;', '', SHARED, 'the lock holder does not re-read the store and fetches again'),

@@ -58,6 +58,8 @@ t.test('without a valid key: 401 on routes, unknown paths and /-/status; nothing
       const res = await call(http, gw.url + path, { headers });
       t.equal(res.status, 401, `${path} with ${what}: 401`);
       t.equal(res.json().errorCode, 'GREENLAKE_PROXY_UNAUTHENTICATED');
+      // A key that was sent is "not accepted", never "no credentials" (a caller must not be told to add what it sent).
+      if (what.startsWith('a wrong')) t.match(res.json().message, /not accepted/, `${path} with ${what}: the key was seen and refused`);
     }
   }
   t.equal(emu.apiRequests.length, 0, 'nothing was forwarded');
