@@ -7,7 +7,8 @@ import { checkBrowserRequest } from './browser.ts';
 import { InboundError } from './errors.ts';
 import { HostAllowList } from './hosts.ts';
 import { grantStandIn, type StandInGrant, type TokenRequestCredentials } from './local-tokens.ts';
-import { checkAdminScope, checkScope, type Principal } from './principal.ts';
+import type { AccessRules } from './access.ts';
+import { checkAccess, checkAdminScope, checkScope, type Principal } from './principal.ts';
 import type { JwtVerifier } from './jwt.ts';
 import type { RateLimiter, SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
@@ -24,6 +25,14 @@ declare module 'fastify' {
      */
     authRefusal: InboundError | undefined;
   }
+}
+
+/** What a request is about to reach: the route (by name), its client, the route's own rules, and the path within it (no query). */
+export interface AccessTarget {
+  readonly route: string;
+  readonly client: string;
+  readonly rules: AccessRules | undefined;
+  readonly path: string;
 }
 
 export interface InboundOptions {
@@ -52,8 +61,12 @@ export interface Inbound {
   screen(request: FastifyRequest): InboundError | undefined;
   /** Adds this listener's authentication and rate-limit hook, when either is configured. */
   register(app: FastifyInstance): Promise<void>;
-  /** Before forwarding: throws InboundError when the principal may not use this method, route or client. */
-  authorize(request: FastifyRequest, route: string, client: string): void;
+  /**
+   * Before forwarding: why the request may not go on (InboundError: unauthenticated, outside the
+   * principal's scope; AccessError: refused by the route's or the principal's readOnly or allow
+   * rules, which must all pass); undefined when it may.
+   */
+  authorize(request: FastifyRequest, target: AccessTarget): InboundError | undefined;
   /** Whether token endpoint paths are answered by the proxy (inbound.localTokens.enabled). */
   readonly issuesStandIns: boolean;
   /** The local token endpoint's decision: a stand-in, or why not. */
@@ -97,12 +110,15 @@ export function createInbound(options: InboundOptions): Inbound {
       const admission = await (shared ??= admissionFor(app, options, openRoutes, standIns));
       if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },
-    authorize(request, route, client) {
-      if (request.authRefusal !== undefined) throw request.authRefusal;
+    authorize(request, { route, client, rules, path }) {
+      if (request.authRefusal !== undefined) return request.authRefusal;
       const principal = request.principal;
-      if (principal === undefined) return;
-      const refusal = checkScope(principal, request.method, route, client);
-      if (refusal !== undefined) throw refusal;
+      const { method } = request;
+      return (
+        (principal === undefined ? undefined : checkScope(principal, method, route, client)) ??
+        rules?.check(method, path, `route ${route}`) ??
+        (principal === undefined ? undefined : checkAccess(principal, method, path, route, client))
+      );
     },
     get issuesStandIns() {
       return config.localTokens.enabled;

@@ -1,4 +1,5 @@
-import { InboundError } from './errors.ts';
+import type { AccessRules } from './access.ts';
+import { InboundError, type AccessError } from './errors.ts';
 
 /** Who is calling, once a key or token has been accepted, and what they may use. */
 export interface Principal {
@@ -13,6 +14,39 @@ export interface Principal {
   readonly expiresAt?: number | undefined;
   /** May use the admin endpoints: an explicit grant (apiKeys[].admin, jwt.adminClaimValues), never implied by client access. */
   readonly admin: boolean;
+  /** readOnly and allow rules (apiKeys[], jwt.access); undefined: none, every method and path of its scope. */
+  readonly access?: readonly AccessGrant[] | undefined;
+}
+
+/**
+ * Rules for what the principal may do with some of its clients: an API key has one grant for all
+ * of them; a JWT one per claim value it holds, for the clients that value maps to.
+ */
+export interface AccessGrant {
+  /** undefined: every client of the principal. */
+  readonly clients: ReadonlySet<string> | undefined;
+  /** undefined: that grant has no rules. */
+  readonly rules: AccessRules | undefined;
+  /** Which grant, in messages: `groups agents` (the claim and its value); undefined for an API key. */
+  readonly label?: string | undefined;
+}
+
+/**
+ * Whether the principal's rules let `method` reach `path` on `route`, whose token belongs to
+ * `client`: one grant for that client permitting it is enough (a JWT holder's claim values each
+ * add rights, as they add clients); with none, the first grant's refusal is the answer.
+ */
+export function checkAccess(principal: Principal, method: string, path: string, route: string, client: string): AccessError | undefined {
+  if (principal.access === undefined) return undefined;
+  let refusal: AccessError | undefined;
+  for (const grant of principal.access) {
+    if (grant.clients !== undefined && !grant.clients.has(client)) continue;
+    const who = `${principal.name}${grant.label === undefined ? '' : ` (${grant.label})`}`;
+    const outcome = grant.rules?.check(method, path, who, ` on route ${route}`);
+    if (outcome === undefined) return undefined;
+    refusal ??= outcome;
+  }
+  return refusal;
 }
 
 /** Whether the principal may send `method` to `route`, whose token belongs to `client`. */
