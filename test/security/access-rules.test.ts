@@ -1,4 +1,6 @@
+import { createServer } from 'node:http';
 import fc from 'fast-check';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import t from 'tap';
 import { ConfigError, parseConfig, withReadOnlyRoutes } from '../../src/config/index.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
@@ -346,4 +348,32 @@ t.test('property: a path is forwarded under a literal pattern only when it is th
     { numRuns: 300 },
   );
   t.pass('held for every generated path');
+});
+
+t.test("a JWT holding several claim values: each value's rules cover only the clients it maps, so one value's rights never lift another's read-only", async (t) => {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] };
+  const idp = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)));
+  await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => idp.close(() => resolve())));
+  const issuer = 'https://idp.example.com';
+  const jwksUrl = `http://127.0.0.1:${(idp.address() as { port: number }).port}/jwks`;
+  const emu = await emulator(t);
+  const base = configFor(emu);
+  const team = (base['clients'] as Raw[])[0];
+  const gw = await proxy(t, {
+    ...base,
+    clients: [team, { ...team, name: 'other' }],
+    routes: [{ prefix: '/glp/global', upstream: emu.url }, { prefix: '/lab', upstream: emu.url, client: 'other' }],
+    inbound: { jwt: { issuer, audience: 'proxy', jwksUrl, clients: { agents: ['team'], storage: ['other'] }, access: { agents: { readOnly: true } } } },
+  });
+  const tokenFor = (groups: string[]) =>
+    new SignJWT({ groups }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer(issuer).setAudience('proxy').setSubject('both@example.com').setExpirationTime('5m').sign(privateKey);
+  const http = client(t);
+  const post = async (token: string, path: string) => (await call(http, `${gw.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' })).status;
+  const both = await tokenFor(['agents', 'storage']);
+  t.equal(await post(both, '/lab/echo'), 200, "storage's client takes a write");
+  t.equal(await post(both, '/glp/global/echo'), 403, "agents' client stays read-only, storage's rights notwithstanding");
+  t.equal(await post(await tokenFor(['storage']), '/glp/global/echo'), 403, 'outside the scope altogether');
+  t.equal(emu.apiRequestCount, 1);
 });
