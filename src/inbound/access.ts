@@ -38,10 +38,12 @@ export class AccessRules {
   }
 
   /**
-   * Why `method` on `path` is refused; undefined when it passes. For the message: `who` has these
-   * rules (`route /glp/global`, `key:ci`), `where` follows the request (` on route /glp/global`).
+   * Why `method` on `pathAndQuery` (within the route) is refused; undefined when it passes. For the
+   * message: `who` has these rules (`route /glp/global`, `key:ci`), `where` follows the request
+   * (` on route /glp/global`).
    */
-  check(method: string, path: string, who: string, where = ''): AccessError | undefined {
+  check(method: string, pathAndQuery: string, who: string, where = ''): AccessError | undefined {
+    const path = withoutQuery(pathAndQuery);
     const request = `${method} ${shown(path)}${where}`;
     if (this.config.readOnly && !SAFE.has(method)) {
       return new AccessError('GREENLAKE_PROXY_READ_ONLY', `${who} is read-only: ${request} is refused (only ${SAFE_METHODS.join(', ')} pass)`, `${this.at}.readOnly`);
@@ -121,6 +123,11 @@ function decodedTwice(text: string): string {
   let out = text;
   for (let i = 0; i < 2 && out.includes('%'); i++) out = out.replace(PERCENT_RUN, (run) => Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'));
   return out;
+}
+
+function withoutQuery(pathAndQuery: string): string {
+  const queryAt = pathAndQuery.indexOf('?');
+  return queryAt === -1 ? pathAndQuery : pathAndQuery.slice(0, queryAt);
 }
 
 function shown(path: string): string {

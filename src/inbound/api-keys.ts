@@ -34,6 +34,7 @@ export class KeyRing {
         routes: key.routes === undefined ? undefined : new Set(key.routes),
         methods: key.methods === undefined ? undefined : new Set(key.methods),
         admin: key.admin,
+        configPath: `inbound.apiKeys[${key.name}]`,
         access: keyAccess(key),
       },
     }));

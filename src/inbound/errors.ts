@@ -21,11 +21,14 @@ export class InboundError extends Error {
   }
 }
 
-/** A request refused by readOnly or allow rules (access.ts); `refusedBy` names the rule for the log: `routes[/glp/global].readOnly`. */
+/**
+ * A request refused by a rule: readOnly or allow (access.ts), or a key's or JWT's scope
+ * (principal.ts). `refusedBy` names the rule's key for the log: `routes[/glp/global].readOnly`.
+ */
 export class AccessError extends InboundError {
   readonly refusedBy: string;
 
-  constructor(code: 'GREENLAKE_PROXY_READ_ONLY' | 'GREENLAKE_PROXY_NOT_ALLOWED', message: string, refusedBy: string) {
+  constructor(code: 'GREENLAKE_PROXY_READ_ONLY' | 'GREENLAKE_PROXY_NOT_ALLOWED' | 'GREENLAKE_PROXY_FORBIDDEN', message: string, refusedBy: string) {
     super(code, message);
     this.refusedBy = refusedBy;
   }

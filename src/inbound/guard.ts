@@ -27,12 +27,13 @@ declare module 'fastify' {
   }
 }
 
-/** What a request is about to reach: the route (by name), its client, the route's own rules, and the path within it (no query). */
+/** What a request is about to reach: the route (by name), its client, the route's own rules, and the path and query within it. */
 export interface AccessTarget {
   readonly route: string;
   readonly client: string;
   readonly rules: AccessRules | undefined;
-  readonly path: string;
+  /** After the route's prefix, as sent; rules never look at the query. */
+  readonly pathAndQuery: string;
 }
 
 export interface InboundOptions {
@@ -110,7 +111,7 @@ export function createInbound(options: InboundOptions): Inbound {
       const admission = await (shared ??= admissionFor(app, options, openRoutes, standIns));
       if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },
-    authorize(request, { route, client, rules, path }) {
+    authorize(request, { route, client, rules, pathAndQuery: path }) {
       if (request.authRefusal !== undefined) return request.authRefusal;
       const principal = request.principal;
       const { method } = request;

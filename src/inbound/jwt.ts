@@ -50,6 +50,7 @@ export class JwtVerifier {
       methods: undefined,
       expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
       admin: values.some((value) => this.#adminClaimValues.has(value)),
+      configPath: 'inbound.jwt',
       access: this.#accessFor(values),
     };
   }

@@ -21,6 +21,8 @@ interface Claims {
   readonly clients: readonly string[];
   readonly routes: readonly string[] | null;
   readonly methods: readonly string[] | null;
+  /** Where the principal's scope is configured (for the log); absent: unknown. */
+  readonly at?: string;
   /** The principal's readOnly and allow rules, so that a read-only key's stand-in is read-only; absent or null: none. */
   readonly access?: readonly GrantClaims[] | null;
   /** ms since the epoch. */
@@ -99,6 +101,7 @@ function claimsOf(principal: Principal, exp: number): Claims {
     clients: [...principal.clients],
     routes: principal.routes === undefined ? null : [...principal.routes],
     methods: principal.methods === undefined ? null : [...principal.methods],
+    ...(principal.configPath !== undefined && { at: principal.configPath }),
     access: principal.access === undefined ? null : principal.access.map(grantClaims),
     exp,
     nonce: randomBytes(12).toString('base64url'),
@@ -111,6 +114,7 @@ function principalOf(claims: Claims): Principal {
     clients: new Set(claims.clients),
     routes: claims.routes === null ? undefined : new Set(claims.routes),
     methods: claims.methods === null ? undefined : new Set(claims.methods),
+    configPath: claims.at,
     access: claims.access == null ? undefined : claims.access.map(grantOf),
     expiresAt: claims.exp,
     // Never the admin scope: a stand-in is for the API, not for /-/ (status, metrics, quit).

@@ -32,8 +32,8 @@ export interface RouteMatch {
   readonly route: MountedRoute;
   /** Path and query to ask the upstream for, exactly as sent by the caller after the prefix. */
   readonly upstreamPath: string;
-  /** The path within the route, as sent, without the query: what allow rules match. */
-  readonly path: string;
+  /** Path and query within the route (after the prefix), as sent: allow rules match its path. */
+  readonly rest: string;
   /** Whose token the request carries: the route's keeper, or the tenant's the caller picked (src/proxy/tenant.ts). */
   readonly keeper: TokenKeeper;
 }
@@ -79,8 +79,7 @@ export class RouteTable {
     const found = this.routeAt(rawUrl);
     if (found === undefined) return undefined;
     rejectPathEscapes(found.rest);
-    const path = pathOf(found.rest);
-    return { route: found.route, upstreamPath: joinPath(found.route.upstreamBasePath, found.rest), path, keeper: found.route.keeper };
+    return { route: found.route, upstreamPath: joinPath(found.route.upstreamBasePath, found.rest), rest: found.rest, keeper: found.route.keeper };
   }
 
   /** The route whose prefix `rawUrl` starts with, and what follows the prefix; no check of that rest. */
@@ -97,11 +96,6 @@ function restAfterPrefix(rawUrl: string, prefix: string): string | undefined {
   if (!rawUrl.startsWith(prefix)) return undefined;
   const next = rawUrl.charAt(prefix.length);
   return next === '' || next === '/' || next === '?' ? rawUrl.slice(prefix.length) : undefined;
-}
-
-function pathOf(rest: string): string {
-  const queryAt = rest.indexOf('?');
-  return queryAt === -1 ? rest : rest.slice(0, queryAt);
 }
 
 function joinPath(basePath: string, rest: string): string {

@@ -13,6 +13,7 @@ const WRITES = ['POST', 'PUT', 'PATCH', 'DELETE'];
 const RO_KEY = 'glproxy_ro-key-0123456789abcdefghijklmnopqrstuvw';
 const NARROW_KEY = 'glproxy_narrow-key-0123456789abcdefghijklmnopqrs';
 const FULL_KEY = 'glproxy_full-key-0123456789abcdefghijklmnopqrstu';
+const SCOPED_KEY = 'glproxy_scoped-key-0123456789abcdefghijklmnopqr';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
 type Raw = Record<string, unknown>;
@@ -154,7 +155,7 @@ t.test('allow rules match the path within the route byte for byte: encodings, ca
   t.equal(message, "route /glp/global's allow rules do not permit DELETE /devices/v1/devices/abc");
 });
 
-t.test('per-key rules: readOnly and allow on inbound.apiKeys[], and a request must pass the route AND the key', async (t) => {
+t.test('per-key rules: readOnly and allow on inbound.apiKeys[], a request must pass the route AND the key, and every refusal names its rule', async (t) => {
   const emu = await emulator(t);
   const routeAllow = [{ paths: ['/devices/v1/**', '/subscriptions/v1/**'] }];
   const gw = await proxy(
@@ -168,6 +169,7 @@ t.test('per-key rules: readOnly and allow on inbound.apiKeys[], and a request mu
             { name: 'ro', keyHash: hashKey(RO_KEY), clients: ['team'], readOnly: true },
             { name: 'narrow', keyHash: hashKey(NARROW_KEY), clients: ['team'], allow: [{ methods: ['GET', 'DELETE'], paths: ['/devices/v1/**'] }] },
             { name: 'full', keyHash: hashKey(FULL_KEY), clients: ['team'] },
+            { name: 'scoped', keyHash: hashKey(SCOPED_KEY), clients: ['team'], routes: ['/glp/global'], methods: ['GET'] },
           ],
         },
       },
@@ -185,6 +187,9 @@ t.test('per-key rules: readOnly and allow on inbound.apiKeys[], and a request mu
     [NARROW_KEY, 'PATCH', '/devices/v1/devices', 403, 'inbound.apiKeys[narrow].allow'],
     [NARROW_KEY, 'GET', '/audit-log/v1/logs', 403, 'routes[/glp/global].allow'],
     [RO_KEY, 'POST', '/com/us-west/echo', 403, 'inbound.apiKeys[ro].readOnly'],
+    [SCOPED_KEY, 'GET', '/devices/v1/devices', 200],
+    [SCOPED_KEY, 'GET', '/com/us-west/echo', 403, 'inbound.apiKeys[scoped].routes'],
+    [SCOPED_KEY, 'POST', '/devices/v1/devices', 403, 'inbound.apiKeys[scoped].methods'],
   ];
   const http = client(t);
   for (const [key, method, path, status, refusedBy] of cases) {
