@@ -5,6 +5,7 @@ import { errorCode, type Problem } from './errors.ts';
 import { interpolateEnvironment, type Environment } from './interpolate.ts';
 import {
   LISTEN_DEFAULTS,
+  SAFE_METHODS,
   TOKEN_DEFAULTS,
   checkClientName,
   checkEncryptionKey,
@@ -153,6 +154,7 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkApiKeys(inbound['apiKeys'], clients, routeNames(raw['routes'])),
     ...checkJwtClients(inbound['jwt'], clients),
     ...checkJwtAccess(inbound['jwt']),
+    ...ruleHolders(routes, inbound).flatMap(([holder, at]) => checkWritesUnderReadOnly(holder, at)),
     ...checkLocalTokenClients(inbound),
   ];
 }
@@ -235,6 +237,28 @@ function checkJwtClients(jwt: unknown, clients: readonly unknown[] | undefined):
   return Object.entries(jwt['clients']).flatMap(([value, names]) =>
     unknownNames(names, known, `inbound.jwt.clients.${value}`, 'client'),
   );
+}
+
+/** Everything that can carry readOnly and allow, with its key path. */
+function ruleHolders(routes: readonly unknown[], inbound: Record<string, unknown>): Array<[unknown, string]> {
+  const keys = Array.isArray(inbound['apiKeys']) ? inbound['apiKeys'] : [];
+  const jwt = isRecord(inbound['jwt']) ? inbound['jwt'] : {};
+  const access = isRecord(jwt['access']) ? jwt['access'] : {};
+  return [
+    ...routes.map((route, index): [unknown, string] => [route, `routes[${index}]`]),
+    ...keys.map((key, index): [unknown, string] => [key, `inbound.apiKeys[${index}]`]),
+    ...Object.entries(access).map(([value, rules]): [unknown, string] => [rules, `inbound.jwt.access.${value}`]),
+  ];
+}
+
+/** Under readOnly, an allow rule for writes only can never apply: the configuration says two things. */
+function checkWritesUnderReadOnly(holder: unknown, at: string): Problem[] {
+  if (!isRecord(holder) || holder['readOnly'] !== true || !Array.isArray(holder['allow'])) return [];
+  return holder['allow'].flatMap((rule, index): Problem[] => {
+    const methods = isRecord(rule) ? rule['methods'] : undefined;
+    if (!Array.isArray(methods) || methods.length === 0 || methods.some((method) => (SAFE_METHODS as readonly unknown[]).includes(method))) return [];
+    return [{ path: `${at}.allow[${index}].methods`, message: `readOnly lets only ${SAFE_METHODS.join(', ')} through: this rule can never apply` }];
+  });
 }
 
 /** jwt.access names claim values: one that jwt.clients does not map grants nothing its rules could narrow. */

@@ -5,7 +5,7 @@ import t from 'tap';
 import { ConfigError, parseConfig, withReadOnlyRoutes } from '../../src/config/index.ts';
 import type { Emulator } from '../../src/emulator/index.ts';
 import { hashKey } from '../../src/inbound/index.ts';
-import { call, client, configFor, emulator, proxy, type RunningProxy, type Tap } from '../helpers/index.ts';
+import { call, client, configFor, emulator, freePort, proxy, type RunningProxy } from '../helpers/index.ts';
 import { rawRequest, type RawAnswer } from './support.ts';
 
 const DEVICES = '/glp/global/devices/v1/devices';
@@ -323,6 +323,9 @@ t.test('config: rules are checked at load, each problem named by its key', async
   t.same(problems(route({ allow: [{ methods: ['TRACE'], paths: ['/x'] }] })), ['routes[2].allow[0].methods[0]: must be one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS']);
   t.same(problems(route({ allow: [{ path: '/x', paths: ['/x'] }] })), ['routes[2].allow[0].path: unknown key']);
   t.same(problems(route({ readOnly: 'yes' })), ['routes[2].readOnly: expected true or false, got a string']);
+  t.same(problems(route({ readOnly: true, allow: [{ methods: ['GET'], paths: ['/a'] }, { methods: ['POST', 'DELETE'], paths: ['/b'] }] })), [
+    'routes[2].allow[1].methods: readOnly lets only GET, HEAD, OPTIONS through: this rule can never apply',
+  ]);
   const keyed = { ...base, inbound: { apiKeys: [{ name: 'ci', keyHash: hashKey(RO_KEY), clients: ['team'], allow: [{ paths: ['/', 'x'] }] }] } };
   t.same(problems(keyed), ['inbound.apiKeys[0].allow[0].paths[1]: must start with / (a path within the route, after its prefix)']);
   const jwt = { issuer: 'https://idp.example.com', audience: 'a', jwksUrl: 'https://idp.example.com/jwks', clients: { agents: ['team'] } };
@@ -380,5 +383,20 @@ t.test("a JWT holding several claim values: each value's rules cover only the cl
   t.equal(await post(both, '/lab/echo'), 200, "storage's client takes a write");
   t.equal(await post(both, '/glp/global/echo'), 403, "agents' client stays read-only, storage's rights notwithstanding");
   t.equal(await post(await tokenFor(['storage']), '/glp/global/echo'), 403, 'outside the scope altogether');
+  t.equal(emu.apiRequestCount, 1);
+});
+
+t.test("a route on a port of its own keeps its rules there: the path matched is everything after the port's /", async (t) => {
+  const emu = await emulator(t);
+  const port = await freePort();
+  const gw = await proxy(t, configFor(emu, { routes: [{ port, upstream: emu.url, allow: [{ methods: ['GET'], paths: ['/echo/**'] }] }] }));
+  const http = client(t);
+  const portUrl = gw.gateway.portUrls.get(`port:${port}`) ?? '';
+  t.equal((await call(http, `${portUrl}/echo/a`)).status, 200, 'a permitted GET is forwarded');
+  const refused = await call(http, `${portUrl}/echo/a`, { method: 'DELETE' });
+  t.equal(refused.status, 403);
+  t.equal(refused.json()['message'], `route port:${port}'s allow rules do not permit DELETE /echo/a`);
+  t.same(refused.json()['errorDetails'], [{ type: 'access', refusedBy: `routes[port:${port}].allow` }]);
+  t.equal((await call(http, `${portUrl}/other`)).status, 403, 'a path outside the rules is refused');
   t.equal(emu.apiRequestCount, 1);
 });
