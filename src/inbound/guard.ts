@@ -27,13 +27,11 @@ declare module 'fastify' {
   }
 }
 
-/** What a request is about to reach: the route (by name), its client, the route's own rules, and the path and query within it. */
+/** The route a request is about to reach (a mounted route is one): its name, its client, its own rules. */
 export interface AccessTarget {
-  readonly route: string;
-  readonly client: string;
+  readonly name: string;
+  readonly config: { readonly client: string };
   readonly rules: AccessRules | undefined;
-  /** After the route's prefix, as sent; rules never look at the query. */
-  readonly pathAndQuery: string;
 }
 
 export interface InboundOptions {
@@ -65,9 +63,10 @@ export interface Inbound {
   /**
    * Before forwarding: why the request may not go on (InboundError: unauthenticated, outside the
    * principal's scope; AccessError: refused by the route's or the principal's readOnly or allow
-   * rules, which must all pass); undefined when it may.
+   * rules, which must all pass); undefined when it may. `pathAndQuery`: after the route's prefix,
+   * as sent (rules never look at the query).
    */
-  authorize(request: FastifyRequest, target: AccessTarget): InboundError | undefined;
+  authorize(request: FastifyRequest, target: AccessTarget, pathAndQuery: string): InboundError | undefined;
   /** Whether token endpoint paths are answered by the proxy (inbound.localTokens.enabled). */
   readonly issuesStandIns: boolean;
   /** The local token endpoint's decision: a stand-in, or why not. */
@@ -111,10 +110,11 @@ export function createInbound(options: InboundOptions): Inbound {
       const admission = await (shared ??= admissionFor(app, options, openRoutes, standIns));
       if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },
-    authorize(request, { route, client, rules, pathAndQuery: path }) {
+    authorize(request, target, path) {
       if (request.authRefusal !== undefined) return request.authRefusal;
-      const principal = request.principal;
-      const { method } = request;
+      const { principal, method } = request;
+      const { name: route, rules } = target;
+      const client = target.config.client;
       return (
         (principal === undefined ? undefined : checkScope(principal, method, route, client)) ??
         rules?.check(method, path, `route ${route}`) ??

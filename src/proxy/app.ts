@@ -206,7 +206,7 @@ async function proxyRequest(
   request.proxy.client = match.route.config.client;
   request.proxy.dscc = speaksDscc(match.route, match.upstreamPath);
   if (inbound.issuesStandIns && isLocalTokenPath(rawUrl, match.route.mountPrefix.length)) return answerTokenRequest(inbound, request, reply);
-  const refusal = inbound.authorize(request, { route: match.route.name, client: match.route.config.client, rules: match.route.rules, pathAndQuery: match.rest });
+  const refusal = inbound.authorize(request, match.route, match.rest);
   if (refusal !== undefined) {
     if (refusal instanceof AccessError) request.proxy.refusedBy = refusal.refusedBy;
     throw refusal;
