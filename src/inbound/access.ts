@@ -64,7 +64,7 @@ function compileRule(rule: AllowRule): CompiledRule {
 }
 
 /** Patterns were checked at load (config/schema.ts checkPathPattern): `/`-separated, no empty segments. */
-export function compilePattern(pattern: string): PatternSegment[] {
+function compilePattern(pattern: string): PatternSegment[] {
   return segmentsOf(pattern).map((segment) => (segment === '*' ? ONE : segment === '**' ? ANY : segment));
 }
 
@@ -78,7 +78,7 @@ function segmentsOf(path: string): string[] {
  * greedy walk that backtracks only to the last `**`, so a long hostile path costs at most
  * (pattern length x path length) comparisons, never an exponential search.
  */
-export function matches(pattern: readonly PatternSegment[], segments: readonly string[]): boolean {
+function matches(pattern: readonly PatternSegment[], segments: readonly string[]): boolean {
   let p = 0;
   let s = 0;
   let lastAny = -1;

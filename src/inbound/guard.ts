@@ -61,9 +61,9 @@ export interface Inbound {
   /** Adds this listener's authentication and rate-limit hook, when either is configured. */
   register(app: FastifyInstance): Promise<void>;
   /**
-   * Before forwarding: why the request may not go on (InboundError: unauthenticated, outside the
-   * principal's scope; AccessError: refused by the route's or the principal's readOnly or allow
-   * rules, which must all pass); undefined when it may. `pathAndQuery`: after the route's prefix,
+   * Before forwarding: why the request may not go on (InboundError: unauthenticated; AccessError,
+   * naming the rule: outside the principal's scope, or refused by the route's or the principal's
+   * readOnly or allow rules, which must all pass); undefined when it may. `pathAndQuery`: after the route's prefix,
    * as sent (rules never look at the query).
    */
   authorize(request: FastifyRequest, target: AccessTarget, pathAndQuery: string): InboundError | undefined;

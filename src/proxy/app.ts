@@ -40,7 +40,7 @@ export interface ProxyRequestInfo {
   retriedAfter429: boolean;
   /** The proxy's own errors also carry DSCC's fields (dscc.ts); undefined until a route is chosen. */
   dscc?: boolean | undefined;
-  /** The readOnly or allow rule that refused the request: `routes[/glp/global].readOnly`, `inbound.apiKeys[ci].allow`. */
+  /** The rule that refused the request: `routes[/glp/global].readOnly`, `inbound.apiKeys[ci].allow`, `inbound.apiKeys[ci].methods`. */
   refusedBy?: string | undefined;
 }
 
