@@ -400,3 +400,32 @@ t.test("a route on a port of its own keeps its rules there: the path matched is 
   t.equal((await call(http, `${portUrl}/other`)).status, 403, 'a path outside the rules is refused');
   t.equal(emu.apiRequestCount, 1);
 });
+
+t.test('property: under /devices/v1/devices/*, a forwarded request names one segment that no decoding (once, twice, Unicode folding) turns into more', async (t) => {
+  const emu = await emulator(t);
+  const gw = await proxy(t, withGlpRules(emu, { allow: [{ paths: ['/devices/v1/devices/*'] }] }));
+  const looseDecode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  const asUpstreamsMayRead = (segment: string): string => looseDecode(looseDecode(segment)).normalize('NFKC');
+  const clean = ['a', 'Z9', ';', '=', '%2B', '%41', '-'];
+  const tricky = ['%2F', '%2f', '%25', '2F', '%5C', '%5c', '\\', '%EF%BC%8F', '%EF%BC%BC', '.', '%2e', '%252F'];
+  const segment = fc.array(fc.constantFrom(...clean, ...tricky), { minLength: 0, maxLength: 4 }).map((parts) => parts.join(''));
+  await fc.assert(
+    fc.asyncProperty(segment, async (seg) => {
+      const before = emu.apiRequestCount;
+      await raw(gw, 'GET', `/glp/global/devices/v1/devices/${seg}`);
+      const forwarded = emu.apiRequestCount > before;
+      const read = asUpstreamsMayRead(seg);
+      const oneSegment = seg !== '' && !/[/\\]/.test(read) && read !== '.' && read !== '..';
+      const plainlyClean = seg !== '' && /^(?:[A-Za-z0-9;=-]|%2B|%41)+$/.test(seg);
+      return (!forwarded || oneSegment) && (!plainlyClean || forwarded);
+    }),
+    { numRuns: 250 },
+  );
+  t.pass('held for every generated segment');
+});
