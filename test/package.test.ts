@@ -13,6 +13,11 @@ import { startProcess } from './helpers/cli.ts';
 import { call, client, emulator } from './helpers/index.ts';
 
 const run = promisify(execFile);
+
+// npm pack, npm install -g and the commands take about 80 s on a quiet machine, mostly npm
+// waiting (16 s of CPU); with two suites at once and other work on 2 cores it passed tap's
+// 120 s per-file limit. This bound only stops a hung run: nothing here asserts on time.
+t.setTimeout(360_000);
 const ROOT = new URL('..', import.meta.url).pathname;
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
