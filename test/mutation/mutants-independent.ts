@@ -6,21 +6,21 @@
  */
 import type { Mutant } from './mutants.ts';
 
-const TOKENS = ['test/tokens.test.ts', 'test/token-hardening.test.ts'];
+const TOKENS = ['test/tokens.test.ts', 'test/token-hardening.test.ts', 'test/token-refresh-point.test.ts', 'test/token-cooldown-retry-after.test.ts'];
 const TOKEN_REQUEST = ['test/tokens.test.ts', 'test/token-hardening.test.ts', 'test/oauth.test.ts'];
 const MSP = ['test/msp.test.ts'];
 const SHARED = ['test/store-redis.test.ts', 'test/store-redis-locks.test.ts'];
-const FORWARDING = ['test/forwarding.test.ts', 'test/location-prefix.test.ts', 'test/security/http-edges.test.ts'];
+const FORWARDING = ['test/forwarding.test.ts', 'test/location-prefix.test.ts', 'test/security/http-edges.test.ts', 'test/nested-prefixes.test.ts', 'test/cut-chunked-answer.test.ts'];
 const LOCATION = ['test/location-prefix.test.ts', 'test/forwarding.test.ts'];
-const UPSTREAM_HEADERS = ['test/forwarding.test.ts', 'test/security/http-edges.test.ts', 'test/security/api-keys.test.ts', 'test/security/hygiene.test.ts'];
+const UPSTREAM_HEADERS = ['test/forwarding.test.ts', 'test/security/http-edges.test.ts', 'test/security/api-keys.test.ts', 'test/security/hygiene.test.ts', 'test/request-id.test.ts'];
 const TOKEN_PATHS = ['test/token-endpoint-paths.test.ts', 'test/local-token.test.ts'];
 const LOCAL_TOKEN = ['test/local-token.test.ts', 'test/local-token-units.test.ts'];
-const BODIES = ['test/tokens.test.ts', 'test/forwarding.test.ts', 'test/security/slow-bodies.test.ts'];
+const BODIES = ['test/tokens.test.ts', 'test/forwarding.test.ts', 'test/security/slow-bodies.test.ts', 'test/replay-body-limit.test.ts'];
 const API_KEYS = ['test/security/api-keys.test.ts', 'test/security/jwt.test.ts'];
-const BROWSER = ['test/security/browser.test.ts', 'test/security/admin-scope.test.ts'];
+const BROWSER = ['test/security/browser.test.ts', 'test/security/admin-scope.test.ts', 'test/host-name-case.test.ts'];
 const JWT = ['test/security/jwt.test.ts'];
-const ADMIN_LOCAL = ['test/local-token.test.ts', 'test/security/admin-scope.test.ts'];
-const BUDGET = ['test/rate-limit-budget.test.ts', 'test/budget-api-path.test.ts'];
+const ADMIN_LOCAL = ['test/local-token.test.ts', 'test/security/admin-scope.test.ts', 'test/stand-in-admin-scope.test.ts'];
+const BUDGET = ['test/rate-limit-budget.test.ts', 'test/budget-api-path.test.ts', 'test/rate-limit-retry-after-first.test.ts'];
 const BUDGET_MSP = ['test/rate-limit-budget.test.ts', 'test/msp.test.ts'];
 const STORE = ['test/store-redis.test.ts', 'test/store-redis-locks.test.ts'];
 const STORE_LIMITS = ['test/store-redis-limits.test.ts'];
