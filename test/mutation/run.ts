@@ -6,12 +6,17 @@
  *   npm run mutation                       every mutant, two at a time
  *   npm run mutation -- --only budget-     mutants whose id starts with a given text
  *   npm run mutation -- --jobs 1 --list    one at a time; --list prints the mutants and stops
+ *   npm run mutation -- --set independent  the second set (mutants-independent.ts), written by
+ *                                          someone who had not read the first; default: --set main
+ *
+ * The score is given per folder (tokens/, proxy/, ...) and in all.
  */
 import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { INDEPENDENT_MUTANTS } from './mutants-independent.ts';
 import { MUTANTS, type Mutant } from './mutants.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -33,9 +38,16 @@ const { values } = parseArgs({
     only: { type: 'string' },
     jobs: { type: 'string', default: '2' },
     list: { type: 'boolean', default: false },
+    set: { type: 'string', default: 'main' },
   },
 });
-const chosen = MUTANTS.filter((m) => values.only === undefined || values.only.split(',').some((p) => m.id.startsWith(p)));
+const SETS: Readonly<Record<string, readonly Mutant[]>> = { main: MUTANTS, independent: INDEPENDENT_MUTANTS };
+const set = SETS[values.set];
+if (set === undefined) {
+  console.error(`--set ${values.set}: no such set (${Object.keys(SETS).join(', ')})`);
+  process.exit(2);
+}
+const chosen = set.filter((m) => values.only === undefined || values.only.split(',').some((p) => m.id.startsWith(p)));
 if (values.list) {
   for (const m of chosen) console.log(`${m.id.padEnd(32)} ${m.file}  ${m.what}`);
   process.exit(0);
@@ -131,6 +143,21 @@ function report(results: readonly Result[]): void {
   for (const r of results.filter((x) => x.verdict === 'survived' || x.verdict === 'not-applicable')) {
     console.log(`${r.verdict}: ${r.mutant.id} (${r.mutant.file}): ${r.mutant.what}${r.detail ? `; ${r.detail}` : ''}`);
   }
-  const score = applicable === 0 ? 0 : (100 * killed) / applicable;
-  console.log(`\nmutation score: ${killed} of ${applicable} mutants caught (${score.toFixed(1)} %); ${count('timeout')} by timeout, ${count('not-applicable')} not applicable`);
+  console.log('');
+  for (const folder of [...new Set(results.map((r) => folderOf(r.mutant)))].sort()) {
+    const inFolder = results.filter((r) => folderOf(r.mutant) === folder && r.verdict !== 'not-applicable');
+    const caught = inFolder.filter((r) => r.verdict === 'killed' || r.verdict === 'timeout').length;
+    console.log(`${folder.padEnd(16)} ${caught} of ${inFolder.length} caught (${percent(caught, inFolder.length)})`);
+  }
+  console.log(`\nmutation score: ${killed} of ${applicable} mutants caught (${percent(killed, applicable)}); ${count('timeout')} by timeout, ${count('not-applicable')} not applicable`);
+}
+
+/** `src/tokens/keeper.ts` -> `tokens/`. */
+function folderOf(mutant: Mutant): string {
+  const parts = mutant.file.split('/');
+  return parts.length > 2 ? `${parts[1]}/` : mutant.file;
+}
+
+function percent(part: number, whole: number): string {
+  return `${(whole === 0 ? 0 : (100 * part) / whole).toFixed(1)} %`;
 }
