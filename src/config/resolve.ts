@@ -50,7 +50,7 @@ export type Resolution =
 
 /** Validates a parsed configuration object and fills in every default. Collects all problems. */
 export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution {
-  const interpolated = options.interpolate ? interpolateEnvironment(raw, options.env) : { value: raw, problems: [] };
+  const interpolated = options.interpolate ? interpolateEnvironment(raw, options.env) : { value: raw, problems: [], references: [] };
   const withListen = overrideStore(
     allowUnauthenticated(overrideListen(interpolated.value, options.listen), options.allowUnauthenticated),
     options.env,
@@ -63,7 +63,15 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution
   ];
   if (problems.length > 0 || !shape.ok) return { ok: false, problems };
   const listenOverrides = overriddenListenValues(interpolated.value, shape.data.listen, options.listenSetBy);
-  return { ok: true, config: buildConfig(shape.data, options, listenOverrides) };
+  const secretVariables = [...new Set(interpolated.references.filter((r) => isSecretPath(r.path)).map((r) => r.name))];
+  return { ok: true, config: buildConfig(shape.data, options, listenOverrides, secretVariables) };
+}
+
+/** Keys whose values are credentials, or lead to them (a secret's file, a Redis URL with its password). */
+const SECRET_PATHS = [/^clients\[\d+\]\.clientSecret(File)?$/, /^store\.redis\.(url|encryptionKey|encryptionKeyFile)$/];
+
+function isSecretPath(path: string): boolean {
+  return SECRET_PATHS.some((pattern) => pattern.test(path));
 }
 
 /** A problem with a listen value the environment or a flag set says so: the file may say otherwise. */
@@ -442,7 +450,7 @@ function duplicates(values: readonly unknown[], isValid: (value: unknown) => boo
 // ---------------------------------------------------------------------------------------------
 // Building the resolved configuration from a valid one.
 
-function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverrides: readonly ListenOverride[]): ProxyConfig {
+function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverrides: readonly ListenOverride[], secretVariables: readonly string[]): ProxyConfig {
   const clients = data.clients.map((client) => buildClient(client, options.baseDir));
   const defaultClient = clients[0]?.name ?? '';
   const routes = data.routes === undefined ? catalogRoutes(defaultClient) : data.routes.map((route) => buildRoute(route, defaultClient));
@@ -459,6 +467,7 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverride
     caFile: data.caFile === undefined ? undefined : resolvePath(data.caFile, options.baseDir),
     source: options.source,
     ...(listenOverrides.length > 0 && { listenOverrides }),
+    ...(secretVariables.length > 0 && { secretVariables }),
   });
 }
 

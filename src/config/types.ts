@@ -205,6 +205,8 @@ export interface ProxyConfig {
   readonly source: string;
   /** `listen` values of the config file that the environment or a flag replaced with other values (logged at start). */
   readonly listenOverrides?: readonly ListenOverride[] | undefined;
+  /** Environment variables the config file's `${VAR}` put into a secret (clientSecret, store.redis's URL and key): `exec` keeps them from its child. */
+  readonly secretVariables?: readonly string[] | undefined;
 }
 
 /** A `listen` value of the config file replaced by GREENLAKE_PROXY_HOST/_PORT or --host/--port. */
