@@ -4,11 +4,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import { chmod, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { DEMO_CLIENT, type Emulator } from '../src/emulator/index.ts';
-import { MAIN, startProcess, underTerminal } from './helpers/cli.ts';
+import { isRunning, MAIN, startProcess, underTerminal } from './helpers/cli.ts';
 import { call, client, emulator, eventually, freePort, tokensSeenBy, type Tap } from './helpers/index.ts';
 
 const SECRET = DEMO_CLIENT.clientSecret;
@@ -108,17 +109,29 @@ t.test('the client secret and every variable holding it are kept from the child;
     HOME: '/home/someone',
     KEEP_ME: 'kept',
   };
-  // A store whose Redis never answers: the proxy starts degraded; its URL holds a password.
-  const extra = ['store:', '  redis:', '    url: ${REDIS_URL}', `    encryptionKey: ${Buffer.alloc(32, 7).toString('base64')}`];
-  const withStore = await writeConfig(dir, emu, [`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`], extra, 'with-store.yaml');
-  for (const [label, config, more] of [
-    ['a config file', file, {}],
-    ['a config file with store.redis', withStore, { REDIS_URL: 'redis://:redis-password-123@127.0.0.1:1' }],
+  // The secret in two halves, neither of them the secret; a store whose Redis never answers (the
+  // proxy starts degraded), its password from a variable of its own.
+  const half = SECRET.length / 2;
+  const withStore = join(dir, 'with-store.yaml');
+  await writeFile(withStore, [
+    'clients:',
+    `  - { name: team, clientId: ${DEMO_CLIENT.clientId}, clientSecret: "\${SECRET_HEAD}\${SECRET_TAIL}", tokenUrl: "${emu.tokenUrl}" }`,
+    `routes: [{ prefix: /dscc/us1, upstream: "${emu.url}" }]`,
+    'store:',
+    '  redis:',
+    '    url: redis://:${REDIS_PASSWORD}@127.0.0.1:1',
+    `    encryptionKey: ${Buffer.alloc(32, 7).toString('base64')}`,
+    '',
+  ].join('\n'));
+  const halves = { SECRET_HEAD: SECRET.slice(0, half), SECRET_TAIL: SECRET.slice(half), REDIS_PASSWORD: 'redis-password-123', PASSWORD_COPY: 'redis-password-123' };
+  for (const [label, config, more, gone] of [
+    ['a config file', file, {}, []],
+    ['a config file with store.redis', withStore, halves, Object.keys(halves)],
   ] as const) {
     const run = await exec(['--config', config], 'process.stdout.write(JSON.stringify(process.env))', { ...env, ...more });
     t.equal(run.code, 0, `${label}: ${run.stderr}`);
     const seen = JSON.parse(run.stdout.toString()) as Record<string, string>;
-    for (const name of ['SECRET', 'COPY_OF_IT', 'CURL_OPTS', 'GREENLAKE_CLIENT_SECRET', 'GREENLAKE_CLIENT_SECRET_FILE', 'GREENLAKE_PROXY_URL_STALE', 'REDIS_URL']) {
+    for (const name of ['SECRET', 'COPY_OF_IT', 'CURL_OPTS', 'GREENLAKE_CLIENT_SECRET', 'GREENLAKE_CLIENT_SECRET_FILE', 'GREENLAKE_PROXY_URL_STALE', ...gone]) {
       t.notOk(name in seen, `${label}: ${name} is not in the child's environment`);
     }
     t.notMatch(JSON.stringify(seen), SECRET, `${label}: the secret's value is nowhere`);
@@ -214,6 +227,7 @@ fs.writeFileSync(${JSON.stringify(marker)}, 'ready\\n');
 setInterval(() => {}, 1000);
 `;
   const proc = startProcess(t, process.execPath, [MAIN, 'exec', '--', process.execPath, '-e', script], zeroConfig());
+  t.teardown(() => killGroup(proc.child.pid!));
   const lines = (): string[] => (existsSync(marker) ? readFileSync(marker, 'utf8').split('\n').filter(Boolean) : []);
   await eventually('the child is ready', () => lines().includes('ready'), 20_000);
   for (const signal of signals) {
@@ -249,13 +263,36 @@ setInterval(() => {}, 1000);
   t.equal(code, 1, `the child counted one SIGINT: ${term.output()}`);
 });
 
-t.test('when the child exits, the proxy stops: its ports refuse connections', async (t) => {
+t.test('when the child exits, the proxy finishes in-flight requests, then stops: its ports refuse connections', { timeout: 60_000 }, async (t) => {
   const emu = await emulator(t);
+  // An upstream that answers only when told: a request in flight for as long as the test wants.
+  const held: ServerResponse[] = [];
+  const upstream = createHttpServer((_req, res) => held.push(res));
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => upstream.close());
+  const upstreamUrl = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
   const port = await freePort();
-  const file = await writeConfig(t.testdir({}), emu, [`  - { prefix: /dscc/us1, upstream: "${emu.url}", port: ${port} }`]);
-  const run = await exec(['--config', file], 'process.stdout.write(JSON.stringify([process.env.GREENLAKE_PROXY_URL, process.env.GREENLAKE_PROXY_URL_PORT_' + port + ']))', { SECRET });
-  t.equal(run.code, 0, run.stderr);
-  const [main, ported] = JSON.parse(run.stdout.toString()) as [string, string];
+  const dir = t.testdir({});
+  const file = await writeConfig(dir, emu, [`  - { prefix: /dscc/us1, upstream: "${emu.url}", port: ${port} }`, `  - { prefix: /held, upstream: "${upstreamUrl}" }`]);
+  const marker = join(dir, 'urls');
+  const script = `
+process.on('SIGTERM', () => process.exit(0));
+require('node:fs').writeFileSync(${JSON.stringify(marker)}, JSON.stringify([process.env.GREENLAKE_PROXY_URL, process.env.GREENLAKE_PROXY_URL_PORT_${port}]));
+setInterval(() => {}, 1000);
+`;
+  const proc = startProcess(t, process.execPath, [MAIN, 'exec', '--config', file, '--', process.execPath, '-e', script], { ...zeroConfig(), SECRET, LOG_LEVEL: 'info' });
+  t.teardown(() => killGroup(proc.child.pid!));
+  await eventually('the child is running', () => existsSync(marker), 20_000);
+  const [main, ported] = JSON.parse(readFileSync(marker, 'utf8')) as [string, string];
+  const inFlight = call(client(t), `${main}/held/slow`);
+  await eventually('the request reached the upstream', () => held.length === 1);
+  proc.child.kill('SIGTERM');
+  await proc.waitForLog(/the command has ended; finishing in-flight requests/);
+  t.ok(isRunning(proc.child.pid!), 'exec waits for the request in flight');
+  held[0]!.end('done');
+  t.equal((await inFlight).text, 'done', 'which got its answer');
+  const [code] = await proc.exited;
+  t.equal(code, 0, 'then exec exits with the child\'s status');
   await t.rejects(call(client(t), `${main}/-/healthz`), { code: 'ECONNREFUSED' }, 'the main port is closed');
   await t.rejects(call(client(t), `${ported}/api/v1/volumes`), { code: 'ECONNREFUSED' }, 'the route port too');
 });
@@ -335,6 +372,15 @@ t.test('routes whose names give the same variable get none, with a warning', asy
 /** Zero-config against a token URL nothing is asked of: the child makes no request. */
 function zeroConfig(): Record<string, string> {
   return { GREENLAKE_CLIENT_ID: 'id', GREENLAKE_CLIENT_SECRET: 'a-secret-nobody-checks', GREENLAKE_TOKEN_URL: 'http://127.0.0.1:9/token' };
+}
+
+/** exec and its child, whatever is left of them (exec killed by SIGKILL leaves its child running). */
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
 }
 
 function hasScript(): boolean {

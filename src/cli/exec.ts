@@ -30,9 +30,11 @@ export async function runExec(options: CliOptions, env: Env): Promise<number> {
     const added = childVariables(options, config, gateway, token, logger);
     const outcome = await runChild(options.command, childEnvironment(env, loaded, secrets, added));
     if (!outcome.ran) process.stderr.write(`greenlake-proxy: exec: ${outcome.reason}\n`);
+    logger.info({ status: outcome.status, graceMs: config.timeouts.shutdownGraceMs }, 'exec: the command has ended; finishing in-flight requests');
     return outcome.status;
   } finally {
     await gateway.close();
+    logger.info('stopped');
     logger.flush();
   }
 }
