@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, HTTP_METHODS, readSecret, type ApiKeyConfig, type HttpMethod, type ProxyConfig } from '../config/index.ts';
+import { ConfigError, readSecret, type ApiKeyConfig, type HttpMethod, type ProxyConfig } from '../config/index.ts';
 import { generateKey, hashKey } from '../inbound/index.ts';
 import { startGateway, type Gateway } from '../server/index.ts';
 import { UsageError, type CliOptions, type Env } from './command.ts';
@@ -8,7 +8,7 @@ import { childEnvironment, routeVariables, secretValues, TOKEN_VARIABLE } from '
 import { loadFromCli } from './load.ts';
 import { commandLogger } from './logging.ts';
 
-const READ_METHODS: readonly HttpMethod[] = HTTP_METHODS.filter((m) => m === 'GET' || m === 'HEAD' || m === 'OPTIONS');
+const READ_METHODS: readonly HttpMethod[] = ['GET', 'HEAD', 'OPTIONS'];
 
 /**
  * `exec -- COMMAND`: a private proxy on a free loopback port for the life of one command, which

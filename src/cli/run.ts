@@ -59,18 +59,21 @@ function checkCommand(before: readonly string[], after: readonly string[] | unde
 
 type Values = ReturnType<typeof parseStrictly>['values'];
 
-/** Positionals before `--` apart from what follows it: undefined when there is no `--`. */
+/** The positionals before `--`, and what follows `--` (undefined without one). */
 function parseStrictly(argv: readonly string[]) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, tokens: true, options: { ...OPTIONS, version: { type: 'boolean', short: 'v' } } });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
+  const parsed = parseArgsOrUsageError(argv);
   const dashes = parsed.tokens.find((token) => token.kind === 'option-terminator');
   const afterDashes = dashes === undefined ? undefined : argv.slice(dashes.index + 1);
   const positionals = afterDashes === undefined ? parsed.positionals : parsed.positionals.slice(0, parsed.positionals.length - afterDashes.length);
   return { values: parsed.values, positionals, afterDashes };
+}
+
+function parseArgsOrUsageError(argv: readonly string[]) {
+  try {
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, tokens: true, options: { ...OPTIONS, version: { type: 'boolean', short: 'v' } } });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function helpFor(topics: readonly string[]): string {
