@@ -343,6 +343,10 @@ t.test('a command that is not there: 127; one that cannot run: 126; no command: 
     t.equal(run.status, 2, `${args.join(' ')}: 2`);
     t.match(run.stderr, message);
   }
+  const help = spawnSync(process.execPath, [MAIN, 'help', 'exec'], { encoding: 'utf8' });
+  t.match(help.stdout, /^Usage: greenlake-proxy exec \[options\] -- COMMAND \[ARGS\]/, 'help exec: the usage line has the command');
+  t.match(help.stdout, /GREENLAKE_PROXY_URL_COM_US_WEST/, 'and the naming rule');
+  t.match(help.stdout, /Exit status: the command's, 128 \+ N/, 'and its own exit statuses');
 });
 
 t.test('the child\'s stdout is exactly what it wrote: the proxy logs on stderr, even at LOG_LEVEL=debug', async (t) => {
