@@ -35,7 +35,7 @@ const EXPOSURE = ['test/security/browser.test.ts'];
 const RATE = ['test/security/rate-limit.test.ts'];
 const SEAL = ['test/store-seal.test.ts'];
 const STORE_LIMITS = ['test/store-redis-locks.test.ts', 'test/store-redis.test.ts'];
-const EXEC = ['test/cli-exec.test.ts'];
+const EXEC = ['test/cli-exec.test.ts', 'test/cli-exec-lifecycle.test.ts'];
 
 function m(id: string, file: string, find: string, replace: string, tests: readonly string[], what: string): Mutant {
   return { id, file, find, replace, tests, what };
