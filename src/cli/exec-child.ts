@@ -24,16 +24,27 @@ export async function runChild(command: readonly string[], env: Readonly<Record<
     if (TERMINAL_SIGNALS.has(signal) && terminalReachesChild()) return;
     child.kill(signal);
   };
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  const forwarded = FORWARDED_SIGNALS.filter((signal) => listen(signal, forward));
   try {
     return await new Promise<ChildOutcome>((resolve) => {
-      child.once('error', (err: NodeJS.ErrnoException) => {
+      // After the start, only a failed kill (a forwarded signal the child may not get) says error: nothing to do.
+      child.on('error', (err: NodeJS.ErrnoException) => {
         if (child.pid === undefined) resolve(notStarted(file, err));
       });
       child.once('exit', (code, signal) => resolve({ ran: true, status: code ?? 128 + (signal === null ? 0 : constants.signals[signal]) }));
     });
   } finally {
-    for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    for (const signal of forwarded) process.off(signal, forward);
+  }
+}
+
+/** Windows knows only some of these signals, and refuses a listener for the others. */
+function listen(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): boolean {
+  try {
+    process.on(signal, listener);
+    return true;
+  } catch {
+    return false;
   }
 }
 
