@@ -124,7 +124,7 @@ t.test('the client secret and every variable holding it are kept from the child;
   t.match(seen['GREENLAKE_PROXY_URL_GLP_GLOBAL'], /^http:\/\/127\.0\.0\.1:\d+\/glp\/global$/, 'zero-config: every catalog route has its variable');
 });
 
-t.test('the token: worthless upstream; required with --require-token or inbound keys, traded for stand-ins, read-only with --read-only', async (t) => {
+t.test('the token: worthless upstream; required with --require-token or inbound keys, traded for stand-ins; --read-only refuses writes', async (t) => {
   const emu = await emulator(t);
   const dir = t.testdir({});
   const file = await writeConfig(dir, emu, [`  - { prefix: /glp/global, upstream: "${emu.url}" }`]);
@@ -142,8 +142,11 @@ t.test('the token: worthless upstream; required with --require-token or inbound 
   const shown = await fetchThrough(t, ['--config', file, '--require-token'], [devices], bearer, { SECRET });
   t.same(Object.values(shown.statuses), [200], '--require-token: with it, 200');
 
-  const readOnly = await fetchThrough(t, ['--config', file, '--read-only'], [devices, 'GREENLAKE_PROXY_URL_GLP_GLOBAL /devices/v1/devices/x DELETE', 'GREENLAKE_PROXY_URL_GLP_GLOBAL /devices/v1/devices POST'], bearer, { SECRET });
-  t.same(Object.values(readOnly.statuses), [200, 403, 403], '--read-only: GET passes, DELETE and POST get 403');
+  const writes = ['DELETE', 'POST', 'PUT', 'PATCH'].map((method) => `GREENLAKE_PROXY_URL_GLP_GLOBAL /devices/v1/devices/x ${method}`);
+  const readOnly = await fetchThrough(t, ['--config', file, '--read-only'], [devices, ...writes], {}, { SECRET });
+  t.same(Object.values(readOnly.statuses), [200, 403, 403, 403, 403], '--read-only, no token asked: GET passes, every write gets 403');
+  const readOnlyWithToken = await fetchThrough(t, ['--config', file, '--read-only', '--require-token'], [devices, writes[0]!], bearer, { SECRET });
+  t.same(Object.values(readOnlyWithToken.statuses), [200, 403], '--read-only --require-token: the token does not lift it');
   t.notOk(emu.apiRequests.some((r) => r.method !== 'GET'), 'no write reached GreenLake');
 
   // What gl-mcp does: fetch its own token from <base>/authorization/v2/oauth2/<workspace>/token, with the token as its secret.

@@ -81,7 +81,7 @@ t.test('the example file parses with the environment variables set', async (t) =
     tenants: [],
     tenantTokenUrl: undefined,
   });
-  const noTenant = { tenant: undefined, tenantHeader: false };
+  const noTenant = { tenant: undefined, tenantHeader: false, readOnly: false, allow: undefined };
   t.strictSame(config.routes, [
     { prefix: '/dscc/us1', port: undefined, upstream: 'https://us1.data.cloud.hpe.com', client: 'storage-team', region: '/dscc/us1', ...noTenant },
     { prefix: '/lab', port: undefined, upstream: 'https://lab.example.com', client: 'storage-team', region: 'lab', ...noTenant },
@@ -514,7 +514,7 @@ t.test('inbound: a full configuration resolves, host names normalised', async (t
   );
   t.strictSame(config.inbound.allowedHosts, ['proxy.team.example', '10.0.0.7', '[fd00::7]', '[fd00::8]']);
   t.strictSame(config.inbound.allowedOrigins, ['https://console.team.example', 'http://localhost:3000']);
-  t.strictSame(config.inbound.apiKeys, [{ name: 'ci', keyHash: KEY_HASH, clients: ['team'], routes: ['/lab', 'port:9001'], methods: ['GET', 'HEAD'], admin: false }]);
+  t.strictSame(config.inbound.apiKeys, [{ name: 'ci', keyHash: KEY_HASH, clients: ['team'], routes: ['/lab', 'port:9001'], methods: ['GET', 'HEAD'], admin: false, readOnly: false, allow: undefined }]);
   t.strictSame(config.inbound.jwt?.adminClaimValues, [], 'no JWT holder is admin unless named');
   t.equal(config.inbound.jwt?.claim, 'groups', 'the JWT claim defaults to groups');
   t.strictSame(config.inbound.rateLimit, { max: 100, timeWindowMs: 60000 });

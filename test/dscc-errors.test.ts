@@ -65,7 +65,7 @@ t.test('proxy errors on a DSCC v1 route: a route outside the catalog is DSCC by 
 
 t.test('a custom prefix on a DSCC zone host (*.data.cloud.hpe.com) speaks DSCC on every path', async (t) => {
   const route = (upstream: string) =>
-    mountRoute({ prefix: '/storage', port: undefined, upstream, client: 'team', region: '/storage', tenant: undefined, tenantHeader: false }, '/storage', {} as TokenKeeper);
+    mountRoute({ prefix: '/storage', port: undefined, upstream, client: 'team', region: '/storage', tenant: undefined, tenantHeader: false, readOnly: false, allow: undefined }, '/storage', {} as TokenKeeper);
   t.ok(speaksDscc(route('https://uk1.data.cloud.hpe.com'), '/rest/anything'));
   t.notOk(speaksDscc(route('https://data.cloud.hpe.com.example'), '/rest/anything'), 'only the suffix at a label boundary');
   t.notOk(speaksDscc(route('https://global.api.greenlake.hpe.com'), '/api/v1beta1/x'), '/api/v1 at a segment boundary only');

@@ -61,7 +61,7 @@ t.test('a stand-in is refused when forged, tampered with, signed by another prox
   const shared = Buffer.alloc(32, 9).toString('base64');
   const a = standInSigningKey(inbound, shared);
   t.same(standInSigningKey(inbound, shared), a, 'replicas sharing the secret and the configuration share the key');
-  t.notSame(standInSigningKey({ ...inbound, apiKeys: [{ name: 'k', keyHash: KEY_HASH, clients: ['team'], routes: undefined, methods: undefined, admin: false }] }, shared), a, 'a changed apiKeys section voids them');
+  t.notSame(standInSigningKey({ ...inbound, apiKeys: [{ name: 'k', keyHash: KEY_HASH, clients: ['team'], routes: undefined, methods: undefined, admin: false, readOnly: false, allow: undefined }] }, shared), a, 'a changed apiKeys section voids them');
   t.notSame(standInSigningKey(inbound, undefined), standInSigningKey(inbound, undefined), 'without a shared secret, random per process');
 });
 

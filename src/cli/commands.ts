@@ -19,7 +19,7 @@ export const OPTIONS = {
   timeout: { type: 'string', arg: 'DURATION', help: 'how long to wait: 30s (default), 500ms, 2m' },
   'read-only': {
     type: 'boolean',
-    help: 'only GET, HEAD and OPTIONS reach GreenLake, anything else gets 403 (for now this implies --require-token)',
+    help: 'every route read-only: only GET, HEAD and OPTIONS reach GreenLake, anything else gets 403',
   },
   'require-token': {
     type: 'boolean',
@@ -115,7 +115,7 @@ export const COMMANDS = {
       '                               their own token can send it as client_secret to the local token endpoint',
       'and loses GREENLAKE_CLIENT_SECRET(_FILE), GREENLAKE_PROXY_REDIS_KEY/_URL, every variable the',
       'configuration took a secret from, and any variable holding a secret\'s value. Without inbound.apiKeys',
-      'or inbound.jwt, and without --require-token or --read-only, no token is asked of callers.',
+      'or inbound.jwt, and without --require-token, no token is asked of callers.',
       'Logs go to stderr, warnings and errors only unless LOG_LEVEL says otherwise; stdout is the command\'s.',
       'SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH are passed to the command (from a',
       'terminal, Ctrl-C reaches it directly, once); when it exits, the proxy finishes in-flight requests and stops.',

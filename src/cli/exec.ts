@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ConfigError, readSecret, type ApiKeyConfig, type HttpMethod, type ProxyConfig } from '../config/index.ts';
+import { ConfigError, readSecret, withReadOnlyRoutes, type ApiKeyConfig, type ProxyConfig } from '../config/index.ts';
 import { generateKey, hashKey } from '../inbound/index.ts';
 import { startGateway, type Gateway } from '../server/index.ts';
 import { UsageError, type CliOptions, type Env } from './command.ts';
@@ -7,8 +7,6 @@ import { runChild } from './exec-child.ts';
 import { childEnvironment, routeVariables, secretValues, TOKEN_VARIABLE } from './exec-environment.ts';
 import { loadFromCli } from './load.ts';
 import { commandLogger } from './logging.ts';
-
-const READ_METHODS: readonly HttpMethod[] = ['GET', 'HEAD', 'OPTIONS'];
 
 /**
  * `exec -- COMMAND`: a private proxy on a free loopback port for the life of one command, which
@@ -40,25 +38,27 @@ export async function runExec(options: CliOptions, env: Env): Promise<number> {
 }
 
 /**
- * Only 127.0.0.1, plain http, no admin listener, route ports on free ports. Callers must show
- * the token when the configuration asks inbound authentication of its callers (apiKeys, jwt)
- * or the command line does (--require-token, --read-only): then exec's token is the one
- * credential accepted, and stand-ins got for it at the local token endpoint.
+ * Only 127.0.0.1, plain http, no admin listener, route ports on free ports; with --read-only,
+ * every route read-only (whoever calls). Callers must show the token when the configuration asks
+ * inbound authentication of its callers (apiKeys, jwt) or --require-token does: then exec's
+ * token is the one credential accepted, and stand-ins got for it at the local token endpoint.
  */
 function privateConfig(config: ProxyConfig, options: CliOptions, token: string): ProxyConfig {
   const { inbound } = config;
-  // TODO(access): once routes[].readOnly exists, --read-only sets it on every route instead, and needs no token.
-  const tokenRequired = options.requireToken || options.readOnly || inbound.apiKeys.length > 0 || inbound.jwt !== undefined;
+  const tokenRequired = options.requireToken || inbound.apiKeys.length > 0 || inbound.jwt !== undefined;
   const execKey: ApiKeyConfig = {
     name: 'exec',
     keyHash: hashKey(token),
     clients: config.clients.map((c) => c.name),
     routes: undefined,
-    methods: options.readOnly ? READ_METHODS : undefined,
+    methods: undefined,
     admin: false,
+    readOnly: false,
+    allow: undefined,
   };
+  const scoped = options.readOnly ? withReadOnlyRoutes(config) : config;
   return {
-    ...config,
+    ...scoped,
     listen: { host: config.listen.host, port: config.listen.port },
     admin: undefined,
     inbound: tokenRequired ? { ...inbound, apiKeys: [execKey], jwt: undefined } : inbound,

@@ -43,7 +43,7 @@ export function clientKeepers(config: ProxyConfig, client: ClientConfig, region:
   tenant(t: TenantConfig): TokenKeeper;
   close(): void;
 } {
-  const route = { prefix: '/-/cli', port: undefined, upstream: 'http://127.0.0.1', client: client.name, region, tenant: undefined, tenantHeader: client.tenants.length > 0 };
+  const route = { prefix: '/-/cli', port: undefined, upstream: 'http://127.0.0.1', client: client.name, region, tenant: undefined, tenantHeader: client.tenants.length > 0, readOnly: false, allow: undefined };
   const registry = new TokenRegistry({ ...config, routes: [route] }, { dispatcher, logger });
   const found = (keeper: TokenKeeper | undefined): TokenKeeper => {
     if (keeper === undefined) throw new Error('token keeper missing for the command line');

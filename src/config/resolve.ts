@@ -5,6 +5,7 @@ import { errorCode, type Problem } from './errors.ts';
 import { interpolateEnvironment, type Environment } from './interpolate.ts';
 import {
   LISTEN_DEFAULTS,
+  SAFE_METHODS,
   TOKEN_DEFAULTS,
   checkClientName,
   checkEncryptionKey,
@@ -16,12 +17,13 @@ import {
   normalWorkspaceId,
   parseShape,
   withNormalWorkspaceId,
+  type ParsedAccess,
   type ParsedClient,
   type ParsedConfig,
   type ParsedInbound,
   type ParsedRoute,
 } from './schema.ts';
-import type { ClientConfig, InboundConfig, ListenConfig, ListenOverride, ProxyConfig, RouteConfig, SecretSource, StoreConfig } from './types.ts';
+import type { AccessConfig, ClientConfig, InboundConfig, ListenConfig, ListenOverride, ProxyConfig, RouteConfig, SecretSource, StoreConfig } from './types.ts';
 
 export interface ResolveOptions {
   readonly env: Environment;
@@ -159,6 +161,8 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkUnauthenticatedExposure(listen['host'], inbound),
     ...checkApiKeys(inbound['apiKeys'], clients, routeNames(raw['routes'])),
     ...checkJwtClients(inbound['jwt'], clients),
+    ...checkJwtAccess(inbound['jwt']),
+    ...ruleHolders(routes, inbound).flatMap(([holder, at]) => checkWritesUnderReadOnly(holder, at)),
     ...checkLocalTokenClients(inbound),
   ];
 }
@@ -241,6 +245,37 @@ function checkJwtClients(jwt: unknown, clients: readonly unknown[] | undefined):
   return Object.entries(jwt['clients']).flatMap(([value, names]) =>
     unknownNames(names, known, `inbound.jwt.clients.${value}`, 'client'),
   );
+}
+
+/** Everything that can carry readOnly and allow, with its key path. */
+function ruleHolders(routes: readonly unknown[], inbound: Record<string, unknown>): Array<[unknown, string]> {
+  const keys = Array.isArray(inbound['apiKeys']) ? inbound['apiKeys'] : [];
+  const jwt = isRecord(inbound['jwt']) ? inbound['jwt'] : {};
+  const access = isRecord(jwt['access']) ? jwt['access'] : {};
+  return [
+    ...routes.map((route, index): [unknown, string] => [route, `routes[${index}]`]),
+    ...keys.map((key, index): [unknown, string] => [key, `inbound.apiKeys[${index}]`]),
+    ...Object.entries(access).map(([value, rules]): [unknown, string] => [rules, `inbound.jwt.access.${value}`]),
+  ];
+}
+
+/** Under readOnly, an allow rule for writes only can never apply: the configuration says two things. */
+function checkWritesUnderReadOnly(holder: unknown, at: string): Problem[] {
+  if (!isRecord(holder) || holder['readOnly'] !== true || !Array.isArray(holder['allow'])) return [];
+  return holder['allow'].flatMap((rule, index): Problem[] => {
+    const methods = isRecord(rule) ? rule['methods'] : undefined;
+    if (!Array.isArray(methods) || methods.length === 0 || methods.some((method) => (SAFE_METHODS as readonly unknown[]).includes(method))) return [];
+    return [{ path: `${at}.allow[${index}].methods`, message: `readOnly lets only ${SAFE_METHODS.join(', ')} through: this rule can never apply` }];
+  });
+}
+
+/** jwt.access names claim values: one that jwt.clients does not map grants nothing its rules could narrow. */
+function checkJwtAccess(jwt: unknown): Problem[] {
+  if (!isRecord(jwt) || !isRecord(jwt['access']) || !isRecord(jwt['clients'])) return [];
+  const mapped = jwt['clients'];
+  return Object.keys(jwt['access'])
+    .filter((value) => !Object.hasOwn(mapped, value))
+    .map((value) => ({ path: `inbound.jwt.access.${value}`, message: 'is not a claim value of inbound.jwt.clients: its rules would narrow nothing' }));
 }
 
 /** `what` names in `list` that are not among `known` (undefined: nothing to compare with). */
@@ -498,8 +533,9 @@ function buildInbound(inbound: ParsedInbound): InboundConfig {
       routes: key.routes,
       methods: key.methods,
       admin: key.admin,
+      ...accessOf(key),
     })),
-    jwt: inbound.jwt,
+    jwt: inbound.jwt === undefined ? undefined : { ...inbound.jwt, access: mapValues(inbound.jwt.access, accessOf) },
     rateLimit: inbound.rateLimit,
     maxHeaderBytes: inbound.maxHeaderBytes,
     localTokens: { ...inbound.localTokens, clients: inbound.localTokens.clients ?? [] },
@@ -543,7 +579,16 @@ function buildRoute(route: ParsedRoute, defaultClient: string): RouteConfig {
     region: route.region ?? route.prefix ?? `port:${route.port}`,
     tenant: route.tenant,
     tenantHeader: route.tenantHeader,
+    ...accessOf(route),
   };
+}
+
+function accessOf(parsed: ParsedAccess): AccessConfig {
+  return { readOnly: parsed.readOnly, allow: parsed.allow?.map((rule) => ({ methods: rule.methods, paths: rule.paths })) };
+}
+
+function mapValues<T, U>(record: Readonly<Record<string, T>>, map: (value: T) => U): Record<string, U> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key, map(value)]));
 }
 
 function catalogRoutes(client: string): RouteConfig[] {
@@ -555,7 +600,17 @@ function catalogRoutes(client: string): RouteConfig[] {
     region: entry.prefix,
     tenant: undefined,
     tenantHeader: false,
+    readOnly: false,
+    allow: undefined,
   }));
+}
+
+/**
+ * The same configuration with every route read-only (GET, HEAD and OPTIONS only), for a caller
+ * that hands the proxy to a command it does not trust to write (`exec --read-only`).
+ */
+export function withReadOnlyRoutes(config: ProxyConfig): ProxyConfig {
+  return deepFreeze({ ...config, routes: config.routes.map((route) => ({ ...route, readOnly: true })) });
 }
 
 function withoutTrailingSlashes(url: string): string {

@@ -44,6 +44,8 @@ export const LOCAL_TOKEN_DEFAULTS = {
 export const LOCAL_TOKEN_LIFETIME_RANGE = { min: 60, max: 86_400 } as const;
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const satisfies readonly HttpMethod[];
+/** What readOnly lets through: the methods that change nothing. */
+export const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'] as const satisfies readonly HttpMethod[];
 
 export const RATE_LIMIT_DEFAULTS = {
   enabled: true,
@@ -100,6 +102,41 @@ export function checkPrefix(prefix: string): string | undefined {
   if (segments.includes('')) return 'must not contain empty segments (//)';
   if (segments.some((segment) => segment === '.' || segment === '..')) return 'must not contain . or .. segments';
   if (!segments.every((segment) => PREFIX_SEGMENT.test(segment))) return 'segments may contain only A-Z a-z 0-9 . _ ~ -';
+  return undefined;
+}
+
+/** What a path pattern's literal segments may contain: RFC 3986 pchar (percent-encodings checked apart). */
+const PATTERN_SEGMENT = /^[A-Za-z0-9\-._~!$&'()+,;=:@%]+$/;
+/** Encodings an upstream may turn into a separator or into another encoding: never in a pattern. */
+const SEPARATOR_ENCODING = /%(2f|5c|25)/i;
+
+/**
+ * An allow rule's path pattern, matched against the path within the route: `/`-separated
+ * segments, each a literal (compared byte for byte, never decoded), `*` (one segment) or `**`
+ * (any number). No query, no empty, dot or partly wildcard segments, no encoded separators.
+ */
+export function checkPathPattern(pattern: string): string | undefined {
+  if (!pattern.startsWith('/')) return 'must start with / (a path within the route, after its prefix)';
+  if (/[?#]/.test(pattern)) return 'must not contain ? or #: the query is never matched, and # never reaches the proxy';
+  if (pattern === '/') return undefined;
+  if (pattern.endsWith('/')) return 'must not end with / (use /** for everything below a path)';
+  const segments = pattern.slice(1).split('/');
+  if (segments.includes('')) return 'must not contain empty segments (//)';
+  for (const segment of segments) {
+    const problem = checkPatternSegment(segment);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}
+
+function checkPatternSegment(segment: string): string | undefined {
+  if (segment === '*' || segment === '**') return undefined;
+  if (segment.includes('*')) return 'a * stands for a whole segment (* one segment, ** any number): it cannot be part of one';
+  if (!PATTERN_SEGMENT.test(segment)) return "segments may contain only A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) + , ; = : @ and percent-encodings";
+  if (/%(?![0-9A-Fa-f]{2})/.test(segment)) return 'has a malformed percent-encoding';
+  if (SEPARATOR_ENCODING.test(segment)) return 'must not contain an encoded /, \\ or % (%2F, %5C, %25): an upstream may decode it';
+  const decoded = segment.replace(/%2e/gi, '.');
+  if (decoded === '.' || decoded === '..') return 'must not contain . or .. segments';
   return undefined;
 }
 
@@ -279,6 +316,17 @@ const clientSchema = z.strictObject({
   tenantTokenUrl: ruled(checkTenantTokenUrl).optional(),
 });
 
+const allowRuleSchema = z.strictObject({
+  methods: nonEmptyList(z.enum(HTTP_METHODS)).optional(),
+  paths: nonEmptyList(ruled(checkPathPattern)),
+});
+
+/** readOnly and allow, the same on routes, API keys and JWT claim values. */
+const accessFields = {
+  readOnly: z.boolean().default(false),
+  allow: nonEmptyList(allowRuleSchema).optional(),
+};
+
 const routeSchema = z.strictObject({
   prefix: ruled(checkPrefix).optional(),
   port: integerIn(1, 65535).optional(),
@@ -287,6 +335,7 @@ const routeSchema = z.strictObject({
   region: nonEmptyString.optional(),
   tenant: nonEmptyString.optional(),
   tenantHeader: z.boolean().default(false),
+  ...accessFields,
 });
 
 const tlsFilesSchema = z.strictObject({
@@ -318,6 +367,7 @@ const apiKeySchema = z
     methods: nonEmptyList(z.enum(HTTP_METHODS)).optional(),
     /** May read /-/status, /-/metrics and the status page, and POST /-/quit. */
     admin: z.boolean().default(false),
+    ...accessFields,
   })
   .refine((key) => key.clients.length > 0 || key.admin, { path: ['clients'], error: 'must name at least one client (or the key is admin: true only)' });
 
@@ -329,6 +379,8 @@ const jwtSchema = z.strictObject({
   clients: z.record(z.string(), z.array(nonEmptyString).min(1, { error: 'must name at least one client' })),
   /** Values of `claim` whose holders get the admin scope (/-/status, /-/metrics, /-/quit, the status page). */
   adminClaimValues: z.array(nonEmptyString).default([]),
+  /** Claim value -> readOnly and allow rules for what it grants. */
+  access: z.record(z.string(), z.strictObject(accessFields)).default({}),
 });
 
 const localTokenClientSchema = z.strictObject({
@@ -412,6 +464,7 @@ export type ParsedConfig = z.output<typeof configSchema>;
 export type ParsedClient = z.output<typeof clientSchema>;
 export type ParsedRoute = z.output<typeof routeSchema>;
 export type ParsedInbound = z.output<typeof inboundSchema>;
+export type ParsedAccess = z.output<z.ZodObject<typeof accessFields>>;
 
 export type ShapeResult =
   | { readonly ok: true; readonly data: ParsedConfig }

@@ -52,6 +52,27 @@ export interface RouteConfig {
   readonly tenant: string | undefined;
   /** Callers may pick one of the client's tenants per request with `X-GreenLake-Workspace` (else the header is refused). */
   readonly tenantHeader: boolean;
+  /** Only GET, HEAD and OPTIONS are forwarded on this route (whoever calls). Data: `withReadOnlyRoutes` sets it on every route. */
+  readonly readOnly: boolean;
+  /** Only requests an allow rule permits are forwarded on this route; undefined: every method and path. */
+  readonly allow: readonly AllowRule[] | undefined;
+}
+
+/**
+ * One rule of an `allow` list: a request is permitted when its method is among `methods` and the
+ * path within the route matches one of `paths`. Patterns match segment by segment, byte for byte
+ * (never decoded): `*` is exactly one segment, `**` any number of them (none included).
+ */
+export interface AllowRule {
+  /** undefined: any method. */
+  readonly methods: readonly HttpMethod[] | undefined;
+  readonly paths: readonly string[];
+}
+
+/** What a principal (an API key, the holders of a JWT claim value) may do beyond its scope: readOnly and allow rules. */
+export interface AccessConfig {
+  readonly readOnly: boolean;
+  readonly allow: readonly AllowRule[] | undefined;
 }
 
 export interface ListenConfig {
@@ -161,6 +182,10 @@ export interface ApiKeyConfig {
   readonly methods: readonly HttpMethod[] | undefined;
   /** May use the admin endpoints (/-/status, /-/metrics, /-/quit, the status page). */
   readonly admin: boolean;
+  /** Only GET, HEAD and OPTIONS (on every route it may use). */
+  readonly readOnly: boolean;
+  /** Only what these rules permit; undefined: every method and path of its routes. */
+  readonly allow: readonly AllowRule[] | undefined;
 }
 
 /** Bearer JWTs from the team's identity provider. */
@@ -174,6 +199,8 @@ export interface JwtConfig {
   readonly clients: Readonly<Record<string, readonly string[]>>;
   /** Claim values whose holders may use the admin endpoints. */
   readonly adminClaimValues: readonly string[];
+  /** Claim value -> readOnly and allow rules for what that value grants; a value not named here: no rules. */
+  readonly access: Readonly<Record<string, AccessConfig>>;
 }
 
 export interface RateLimitConfig {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKeyConfig } from '../config/index.ts';
-import type { Principal } from './principal.ts';
+import { AccessRules } from './access.ts';
+import type { AccessGrant, Principal } from './principal.ts';
 
 const HASH_PREFIX = 'sha256:';
 const GENERATED_KEY_PREFIX = 'glproxy_';
@@ -33,6 +34,8 @@ export class KeyRing {
         routes: key.routes === undefined ? undefined : new Set(key.routes),
         methods: key.methods === undefined ? undefined : new Set(key.methods),
         admin: key.admin,
+        configPath: `inbound.apiKeys[${key.name}]`,
+        access: keyAccess(key),
       },
     }));
   }
@@ -53,4 +56,9 @@ export class KeyRing {
     }
     return found;
   }
+}
+
+function keyAccess(key: ApiKeyConfig): readonly AccessGrant[] | undefined {
+  const rules = AccessRules.of(key, `inbound.apiKeys[${key.name}]`);
+  return rules === undefined ? undefined : [{ clients: undefined, rules }];
 }

@@ -7,7 +7,8 @@ import { checkBrowserRequest } from './browser.ts';
 import { InboundError } from './errors.ts';
 import { HostAllowList } from './hosts.ts';
 import { grantStandIn, type StandInGrant, type TokenRequestCredentials } from './local-tokens.ts';
-import { checkAdminScope, checkScope, type Principal } from './principal.ts';
+import type { AccessRules } from './access.ts';
+import { checkAccess, checkAdminScope, checkScope, type Principal } from './principal.ts';
 import type { JwtVerifier } from './jwt.ts';
 import type { RateLimiter, SharedCounter } from './rate-limit.ts';
 import { checkRequiredHeader, requiredHeader, type RequiredHeader } from './required-header.ts';
@@ -24,6 +25,13 @@ declare module 'fastify' {
      */
     authRefusal: InboundError | undefined;
   }
+}
+
+/** The route a request is about to reach (a mounted route is one): its name, its client, its own rules. */
+export interface AccessTarget {
+  readonly name: string;
+  readonly config: { readonly client: string };
+  readonly rules: AccessRules | undefined;
 }
 
 export interface InboundOptions {
@@ -52,8 +60,13 @@ export interface Inbound {
   screen(request: FastifyRequest): InboundError | undefined;
   /** Adds this listener's authentication and rate-limit hook, when either is configured. */
   register(app: FastifyInstance): Promise<void>;
-  /** Before forwarding: throws InboundError when the principal may not use this method, route or client. */
-  authorize(request: FastifyRequest, route: string, client: string): void;
+  /**
+   * Before forwarding: why the request may not go on (InboundError: unauthenticated; AccessError,
+   * naming the rule: outside the principal's scope, or refused by the route's or the principal's
+   * readOnly or allow rules, which must all pass); undefined when it may. `pathAndQuery`: after the route's prefix,
+   * as sent (rules never look at the query).
+   */
+  authorize(request: FastifyRequest, target: AccessTarget, pathAndQuery: string): InboundError | undefined;
   /** Whether token endpoint paths are answered by the proxy (inbound.localTokens.enabled). */
   readonly issuesStandIns: boolean;
   /** The local token endpoint's decision: a stand-in, or why not. */
@@ -97,12 +110,16 @@ export function createInbound(options: InboundOptions): Inbound {
       const admission = await (shared ??= admissionFor(app, options, openRoutes, standIns));
       if (admission !== undefined) app.addHook('onRequest', (request, reply) => admit(request, reply, admission));
     },
-    authorize(request, route, client) {
-      if (request.authRefusal !== undefined) throw request.authRefusal;
-      const principal = request.principal;
-      if (principal === undefined) return;
-      const refusal = checkScope(principal, request.method, route, client);
-      if (refusal !== undefined) throw refusal;
+    authorize(request, target, path) {
+      if (request.authRefusal !== undefined) return request.authRefusal;
+      const { principal, method } = request;
+      const { name: route, rules } = target;
+      const client = target.config.client;
+      return (
+        (principal === undefined ? undefined : checkScope(principal, method, route, client)) ??
+        rules?.check(method, path, `route ${route}`) ??
+        (principal === undefined ? undefined : checkAccess(principal, method, path, route, client))
+      );
     },
     get issuesStandIns() {
       return config.localTokens.enabled;

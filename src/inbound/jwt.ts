@@ -2,7 +2,8 @@ import { createRemoteJWKSet, customFetch, errors, jwtVerify, type FetchImplement
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import type { JwtConfig } from '../config/index.ts';
 import { InboundError } from './errors.ts';
-import type { Principal } from './principal.ts';
+import { AccessRules } from './access.ts';
+import type { AccessGrant, Principal } from './principal.ts';
 
 /** Asymmetric only: a JWKS never holds the shared secret an HS256 token would need. */
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -19,6 +20,7 @@ export class JwtVerifier {
   readonly #keys: ReturnType<typeof createRemoteJWKSet>;
   readonly #clientsByClaimValue: ReadonlyMap<string, readonly string[]>;
   readonly #adminClaimValues: ReadonlySet<string>;
+  readonly #rulesByClaimValue: ReadonlyMap<string, AccessRules | undefined>;
 
   /** `dispatcher`: fetch the JWKS through the proxy's own agent, which trusts caFile. */
   constructor(config: JwtConfig, dispatcher: Dispatcher | undefined) {
@@ -26,6 +28,7 @@ export class JwtVerifier {
     this.#keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5_000, [customFetch]: fetchCapped(dispatcher) });
     this.#clientsByClaimValue = new Map(Object.entries(config.clients));
     this.#adminClaimValues = new Set(config.adminClaimValues);
+    this.#rulesByClaimValue = new Map(Object.entries(config.access).map(([value, access]) => [value, AccessRules.of(access, `inbound.jwt.access[${value}]`)]));
   }
 
   async principal(token: string): Promise<Principal> {
@@ -47,7 +50,19 @@ export class JwtVerifier {
       methods: undefined,
       expiresAt: typeof claims.exp === 'number' ? claims.exp * 1000 : undefined,
       admin: values.some((value) => this.#adminClaimValues.has(value)),
+      configPath: 'inbound.jwt',
+      access: this.#accessFor(values),
     };
+  }
+
+  /** One grant per claim value held that maps to clients; undefined when none of them has rules. */
+  #accessFor(values: readonly string[]): readonly AccessGrant[] | undefined {
+    const grants = values.flatMap((value): AccessGrant[] => {
+      const clients = this.#clientsByClaimValue.get(value);
+      if (clients === undefined) return [];
+      return [{ clients: new Set(clients), rules: this.#rulesByClaimValue.get(value), label: `${this.#config.claim} ${value}` }];
+    });
+    return grants.some((grant) => grant.rules !== undefined) ? grants : undefined;
   }
 
   #clientsFor(values: readonly string[]): ReadonlySet<string> {

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { InboundConfig } from '../config/index.ts';
-import type { Principal } from './principal.ts';
+import type { AccessConfig, InboundConfig } from '../config/index.ts';
+import { AccessRules } from './access.ts';
+import type { AccessGrant, Principal } from './principal.ts';
 
 /** Recognisable, so a stand-in found anywhere is known for what it is: a token only this proxy accepts. */
 export const STAND_IN_PREFIX = 'glproxy_standin_';
@@ -20,10 +21,20 @@ interface Claims {
   readonly clients: readonly string[];
   readonly routes: readonly string[] | null;
   readonly methods: readonly string[] | null;
+  /** Where the principal's scope is configured (for the log); absent: unknown. */
+  readonly at?: string;
+  /** The principal's readOnly and allow rules, so that a read-only key's stand-in is read-only; absent or null: none. */
+  readonly access?: readonly GrantClaims[] | null;
   /** ms since the epoch. */
   readonly exp: number;
   /** Random: two stand-ins are never equal. */
   readonly nonce: string;
+}
+
+interface GrantClaims {
+  readonly clients: readonly string[] | null;
+  readonly label: string | null;
+  readonly rules: (AccessConfig & { readonly at: string }) | null;
 }
 
 export function looksLikeStandIn(token: string): boolean {
@@ -90,6 +101,8 @@ function claimsOf(principal: Principal, exp: number): Claims {
     clients: [...principal.clients],
     routes: principal.routes === undefined ? null : [...principal.routes],
     methods: principal.methods === undefined ? null : [...principal.methods],
+    ...(principal.configPath !== undefined && { at: principal.configPath }),
+    access: principal.access === undefined ? null : principal.access.map(grantClaims),
     exp,
     nonce: randomBytes(12).toString('base64url'),
   };
@@ -101,8 +114,20 @@ function principalOf(claims: Claims): Principal {
     clients: new Set(claims.clients),
     routes: claims.routes === null ? undefined : new Set(claims.routes),
     methods: claims.methods === null ? undefined : new Set(claims.methods),
+    configPath: claims.at,
+    access: claims.access == null ? undefined : claims.access.map(grantOf),
     expiresAt: claims.exp,
     // Never the admin scope: a stand-in is for the API, not for /-/ (status, metrics, quit).
     admin: false,
   };
+}
+
+function grantClaims(grant: AccessGrant): GrantClaims {
+  const rules = grant.rules === undefined ? null : { at: grant.rules.at, readOnly: grant.rules.config.readOnly, allow: grant.rules.config.allow };
+  return { clients: grant.clients === undefined ? null : [...grant.clients], label: grant.label ?? null, rules };
+}
+
+function grantOf(claims: GrantClaims): AccessGrant {
+  const rules = claims.rules === null ? undefined : AccessRules.of({ readOnly: claims.rules.readOnly, allow: claims.rules.allow ?? undefined }, claims.rules.at);
+  return { clients: claims.clients === null ? undefined : new Set(claims.clients), rules, label: claims.label ?? undefined };
 }

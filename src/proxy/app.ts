@@ -11,7 +11,7 @@ import Fastify, {
 } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RateBudgets } from '../budget/index.ts';
-import { InboundError, isLocalTokenPath, LOCAL_TOKEN_ENDPOINT, type Inbound, type TlsMaterial } from '../inbound/index.ts';
+import { AccessError, InboundError, isLocalTokenPath, LOCAL_TOKEN_ENDPOINT, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { TokenError } from '../tokens/index.ts';
 import { requestArrived, requestDone, turnOf } from './connection-turns.ts';
 import { errorBody, fromInboundError, fromTokenError, ProxyError } from './errors.ts';
@@ -40,6 +40,8 @@ export interface ProxyRequestInfo {
   retriedAfter429: boolean;
   /** The proxy's own errors also carry DSCC's fields (dscc.ts); undefined until a route is chosen. */
   dscc?: boolean | undefined;
+  /** The rule that refused the request: `routes[/glp/global].readOnly`, `inbound.apiKeys[ci].allow`, `inbound.apiKeys[ci].methods`. */
+  refusedBy?: string | undefined;
 }
 
 declare module 'fastify' {
@@ -204,7 +206,11 @@ async function proxyRequest(
   request.proxy.client = match.route.config.client;
   request.proxy.dscc = speaksDscc(match.route, match.upstreamPath);
   if (inbound.issuesStandIns && isLocalTokenPath(rawUrl, match.route.mountPrefix.length)) return answerTokenRequest(inbound, request, reply);
-  inbound.authorize(request, match.route.name, match.route.config.client);
+  const refusal = inbound.authorize(request, match.route, match.rest);
+  if (refusal !== undefined) {
+    if (refusal instanceof AccessError) request.proxy.refusedBy = refusal.refusedBy;
+    throw refusal;
+  }
   const chosen = withTenant(match, request.headers);
   request.proxy.tenant = chosen.keeper.tenant;
   return forward(forwarding, chosen, request, reply);
@@ -265,6 +271,7 @@ function finishRequest(request: FastifyRequest, res: ServerResponse, observer: R
       client,
       ...(request.proxy.tenant !== undefined && { tenant: request.proxy.tenant }),
       status,
+      ...(request.proxy.refusedBy !== undefined && { refusedBy: request.proxy.refusedBy }),
       ...(upstreamStatus !== undefined && upstreamStatus !== status && { upstreamStatus }),
       ...(replayed && { replayedAfter401: true }),
       ...(heldMs > 0 && { heldForRateLimitMs: Math.round(heldMs) }),

@@ -1,6 +1,6 @@
 import type { BudgetRefusal } from '../budget/index.ts';
 import { isCertificateError } from '../net/index.ts';
-import { InboundError, type InboundErrorCode } from '../inbound/index.ts';
+import { AccessError, InboundError, type InboundErrorCode } from '../inbound/index.ts';
 import { TokenError, type TokenErrorCode } from '../tokens/index.ts';
 
 /**
@@ -17,6 +17,10 @@ const STATUS_BY_CODE = {
   GREENLAKE_PROXY_HOST_NOT_ALLOWED: 403,
   GREENLAKE_PROXY_ORIGIN_NOT_ALLOWED: 403,
   GREENLAKE_PROXY_FORBIDDEN: 403,
+  /** A write (POST, PUT, PATCH, DELETE) on a read-only route, or by a read-only key or JWT. */
+  GREENLAKE_PROXY_READ_ONLY: 403,
+  /** A method and path that no allow rule of the route, key or JWT permits. */
+  GREENLAKE_PROXY_NOT_ALLOWED: 403,
   /** Admin endpoints (/-/status, /-/metrics, /-/quit, /-/) under a key or JWT without the admin scope. */
   GREENLAKE_PROXY_ADMIN_SCOPE_REQUIRED: 403,
   /** X-GreenLake-Workspace names no tenant of the route's client: the proxy acts on no workspace it was not given. */
@@ -130,7 +134,8 @@ export function fromTokenError(err: TokenError): ProxyError {
 }
 
 export function fromInboundError(err: InboundError): ProxyError {
-  return new ProxyError(err.code, err.message, { cause: err.cause });
+  const details = err instanceof AccessError ? [{ type: 'access', refusedBy: err.refusedBy }] : [];
+  return new ProxyError(err.code, err.message, { cause: err.cause, details });
 }
 
 /** Node's parser refused the request before any route saw it (the connection is closed after the answer). */

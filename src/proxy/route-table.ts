@@ -1,4 +1,5 @@
 import { findCatalogEntry, type CatalogEntry, type RouteConfig } from '../config/index.ts';
+import { AccessRules } from '../inbound/index.ts';
 import type { TokenKeeper } from '../tokens/index.ts';
 import { ProxyError } from './errors.ts';
 
@@ -20,6 +21,8 @@ export interface MountedRoute {
   readonly keeper: TokenKeeper;
   /** With routes[].tenantHeader: the keeper of a tenant a caller names in X-GreenLake-Workspace; undefined: the header is refused. */
   readonly tenantKeeper: TenantLookup | undefined;
+  /** routes[].readOnly and .allow, compiled; undefined: the route has none. */
+  readonly rules: AccessRules | undefined;
 }
 
 /** A tenant of the route's client by name or workspace ID; undefined when there is none. */
@@ -29,14 +32,17 @@ export interface RouteMatch {
   readonly route: MountedRoute;
   /** Path and query to ask the upstream for, exactly as sent by the caller after the prefix. */
   readonly upstreamPath: string;
+  /** Path and query within the route (after the prefix), as sent: allow rules match its path. */
+  readonly rest: string;
   /** Whose token the request carries: the route's keeper, or the tenant's the caller picked (src/proxy/tenant.ts). */
   readonly keeper: TokenKeeper;
 }
 
 export function mountRoute(config: RouteConfig, mountPrefix: string, keeper: TokenKeeper, tenantKeeper?: TenantLookup): MountedRoute {
   const url = new URL(config.upstream);
+  const name = config.prefix ?? `port:${config.port}`;
   return {
-    name: config.prefix ?? `port:${config.port}`,
+    name,
     mountPrefix,
     upstreamOrigin: url.origin,
     upstreamHost: url.hostname,
@@ -45,6 +51,7 @@ export function mountRoute(config: RouteConfig, mountPrefix: string, keeper: Tok
     config,
     keeper,
     tenantKeeper,
+    rules: AccessRules.of(config, `routes[${name}]`),
   };
 }
 
@@ -72,7 +79,7 @@ export class RouteTable {
     const found = this.routeAt(rawUrl);
     if (found === undefined) return undefined;
     rejectPathEscapes(found.rest);
-    return { route: found.route, upstreamPath: joinPath(found.route.upstreamBasePath, found.rest), keeper: found.route.keeper };
+    return { route: found.route, upstreamPath: joinPath(found.route.upstreamBasePath, found.rest), rest: found.rest, keeper: found.route.keeper };
   }
 
   /** The route whose prefix `rawUrl` starts with, and what follows the prefix; no check of that rest. */

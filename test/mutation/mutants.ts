@@ -35,6 +35,7 @@ const EXPOSURE = ['test/security/browser.test.ts'];
 const RATE = ['test/security/rate-limit.test.ts'];
 const SEAL = ['test/store-seal.test.ts'];
 const STORE_LIMITS = ['test/store-redis-locks.test.ts', 'test/store-redis.test.ts'];
+const ACCESS = ['test/security/access-rules.test.ts'];
 const EXEC = ['test/cli-exec.test.ts', 'test/cli-exec-lifecycle.test.ts'];
 
 function m(id: string, file: string, find: string, replace: string, tests: readonly string[], what: string): Mutant {
@@ -106,6 +107,10 @@ export const MUTANTS: readonly Mutant[] = [
   m('inbound-route-scope', 'src/inbound/principal.ts', 'if (principal.routes !== undefined && !principal.routes.has(route)) return', 'if (principal.routes === undefined && !principal.routes) return', API_KEYS, "a key's route scope is ignored"),
   m('inbound-method-scope', 'src/inbound/principal.ts', 'if (principal.methods !== undefined && !principal.methods.has(method)) return', 'if (principal.methods !== undefined && principal.methods.size === 0) return', API_KEYS, "a key's method scope is ignored"),
   m('inbound-admin-scope', 'src/inbound/principal.ts', 'if (principal.admin) return undefined;', 'return undefined;', ADMIN, 'any key reaches the admin routes'),
+  m('inbound-read-only-off', 'src/inbound/access.ts', 'if (this.config.readOnly && !SAFE.has(method)) {', 'if (false) {', ACCESS, 'a read-only route, key or JWT takes writes'),
+  m('inbound-one-segment-slash', 'src/inbound/access.ts', "return !/[/\\\\]/.test(decoded) && decoded !== '.' && decoded !== '..';", "return decoded !== '.' && decoded !== '..';", ACCESS, '* matches a segment with an encoded slash'),
+  m('inbound-literal-case', 'src/inbound/access.ts', 'part === segment;', 'part.toLowerCase() === segment.toLowerCase();', ACCESS, 'a literal pattern matches another case'),
+  m('inbound-grant-clients', 'src/inbound/principal.ts', 'if (grant.clients !== undefined && !grant.clients.has(client)) continue;', '', ACCESS, "one claim value's rights lift another's read-only"),
   m('inbound-origin-case', 'src/inbound/browser.ts', 'if (allowedOrigins.has(origin.toLowerCase())) return undefined;', 'if (allowedOrigins.has(origin.toLowerCase()) || origin === "null") return undefined;', BROWSER, 'Origin: null passes'),
   m('inbound-same-site', 'src/inbound/browser.ts', "if (fetchSite === 'cross-site' || fetchSite === 'same-site') {", "if (fetchSite === 'cross-site') {", BROWSER, 'same-site browser requests pass'),
   m('inbound-host-check', 'src/inbound/hosts.ts', 'if (name === undefined || !this.#names.has(name)) return notAllowed();', 'if (name === undefined) return notAllowed();', EXPOSURE, 'any Host header passes (DNS rebinding)'),
@@ -121,7 +126,7 @@ export const MUTANTS: readonly Mutant[] = [
   // cli/exec
   m('exec-secret-variables-kept', 'src/cli/exec-environment.ts', '...(config.secretVariables ?? [])', '', EXEC, "variables the config file's secrets came from reach the child"),
   m('exec-secret-values-kept', 'src/cli/exec-environment.ts', '|| holdsSecret(value, secrets)', '', EXEC, "a variable holding the secret's value reaches the child"),
-  m('exec-read-only-ignored', 'src/cli/exec.ts', 'methods: options.readOnly ? READ_METHODS : undefined', 'methods: undefined', EXEC, '--read-only lets writes through'),
+  m('exec-read-only-ignored', 'src/cli/exec.ts', 'const scoped = options.readOnly ? withReadOnlyRoutes(config) : config;', 'const scoped = config;', EXEC, '--read-only lets writes through'),
   m('exec-token-not-required', 'src/cli/exec.ts', 'options.requireToken || ', '', EXEC, '--require-token asks nothing of callers'),
   m('exec-no-drain', 'src/cli/exec.ts', '    await gateway.close();', '    await gateway.close(0);', EXEC, 'in-flight requests are cut when the child exits'),
   m('exec-signal-status', 'src/cli/exec-child.ts', 'code ?? 128 + ', 'code ?? 1 + 0 * ', EXEC, 'a child killed by a signal gives exit status 1'),
