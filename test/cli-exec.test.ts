@@ -1,5 +1,7 @@
 // greenlake-proxy exec -- COMMAND: the environment its child sees, and what it reaches through it.
 // Its life (signals, exit statuses, a proxy that cannot start): cli-exec-lifecycle.test.ts.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
@@ -172,6 +174,19 @@ process.stdout.write(JSON.stringify({ bare: bare.status, standIn: answer.access_
   t.match(seen.standIn, /^glproxy_standin_/, 'the local token endpoint traded the token for a stand-in');
   t.equal(seen.status, 200, 'which works');
   t.notOk(tokensSeenBy(emu).includes(seen.standIn) || tokensSeenBy(emu).includes(seen.token), 'neither reached GreenLake');
+});
+
+t.test('a config file whose main listener is a Unix socket: exec still serves its child on 127.0.0.1, and leaves the socket alone', async (t) => {
+  const emu = await emulator(t);
+  // Short: a socket path has at most 107 bytes.
+  const dir = mkdtempSync(join(tmpdir(), 'glx-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'proxy.sock');
+  const file = await writeConfig(dir, emu, [`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`], ['listen:', `  socket: ${socket}`]);
+  const { statuses, own } = await fetchThrough(t, ['--config', file], ['GREENLAKE_PROXY_URL_DSCC_US1 /api/v1/volumes?limit=1'], {}, { SECRET, GREENLAKE_PROXY_SOCKET: join(dir, 'env.sock') });
+  t.same(Object.values(statuses), [200]);
+  t.match(own['GREENLAKE_PROXY_URL'], /^http:\/\/127\.0\.0\.1:\d+$/);
+  t.notOk(existsSync(socket) || existsSync(join(dir, 'env.sock')), 'no socket file was made: a serve of the same configuration may hold it');
 });
 
 t.test('routes whose names give the same variable get none, with a warning', async (t) => {

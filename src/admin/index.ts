@@ -75,11 +75,16 @@ export function registerAdmin(app: FastifyInstance, state: AdminState, scope: Ad
 
 /** For Jobs whose sidecar must end with them: only from this machine, never from the network. */
 function quit(request: FastifyRequest, reply: FastifyReply, state: AdminState): FastifyReply {
-  if (!isLoopbackPeer(request.socket.remoteAddress)) {
-    throw new ProxyError('GREENLAKE_PROXY_FORBIDDEN', 'POST /-/quit is only accepted from a loopback address');
+  if (!isLocalPeer(request)) {
+    throw new ProxyError('GREENLAKE_PROXY_FORBIDDEN', 'POST /-/quit is only accepted from a loopback address or the Unix socket');
   }
   setImmediate(() => state.requestQuit());
   return reply.code(202).send({ status: 'shutting down' });
+}
+
+/** On a Unix socket (a listener whose address is a path) every peer is on this machine. */
+function isLocalPeer(request: FastifyRequest): boolean {
+  return typeof request.server.server.address() === 'string' || isLoopbackPeer(request.socket.remoteAddress);
 }
 
 function isLoopbackPeer(address: string | undefined): boolean {

@@ -17,7 +17,8 @@ export async function runCheck(options: CliOptions, env: Env): Promise<number> {
   const config = await loadFromCli(options, env);
   const out = process.stdout;
   out.write(`configuration OK (${config.source}): ${config.clients.length} client(s), ${config.routes.length} route(s), `);
-  out.write(`listening on ${config.listen.host}:${config.listen.port}\n`);
+  const { socket } = config.listen;
+  out.write(socket === undefined ? `listening on ${config.listen.host}:${config.listen.port}\n` : `listening on the socket ${socket.path} (mode 0${socket.mode.toString(8)})\n`);
   for (const client of config.clients) out.write(describeClient(client));
   if (!options.online) return 0;
   const results = (await Promise.all(config.clients.map((c) => checkClient(c, config)))).flat();

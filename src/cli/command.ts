@@ -10,6 +10,8 @@ export interface CliOptions {
   readonly config: string | undefined;
   readonly host: string | undefined;
   readonly port: number | undefined;
+  /** serve, check, demo: the main listener on this Unix socket instead of host:port. */
+  readonly socket: string | undefined;
   readonly online: boolean;
   readonly client: string | undefined;
   readonly tenant: string | undefined;

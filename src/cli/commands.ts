@@ -5,6 +5,11 @@ export const OPTIONS = {
   config: { type: 'string', short: 'c', arg: 'FILE', help: 'YAML or JSON configuration (or GREENLAKE_PROXY_CONFIG)' },
   host: { type: 'string', arg: 'HOST', help: 'listen address (or GREENLAKE_PROXY_HOST; default 127.0.0.1)' },
   port: { type: 'string', short: 'p', arg: 'PORT', help: 'listen port (or GREENLAKE_PROXY_PORT; default 8080); 0 picks a free one' },
+  socket: {
+    type: 'string',
+    arg: 'PATH',
+    help: 'serve on this Unix socket instead of host:port (or GREENLAKE_PROXY_SOCKET, listen.socket); mode listen.mode, default 0600',
+  },
   'allow-unauthenticated': {
     type: 'boolean',
     help: 'listen beyond loopback without inbound.apiKeys or inbound.jwt (refused otherwise): anyone who can connect uses the API clients\' rights',
@@ -15,7 +20,7 @@ export const OPTIONS = {
   tenant: { type: 'string', arg: 'NAME', help: 'a tenant of the client (clients[].tenants): its token, by token exchange' },
   region: { type: 'string', arg: 'REGION', help: 'the region key of one of the client\'s routes (default: its first route\'s)' },
   generate: { type: 'boolean', help: 'create a random key and print it with its hash' },
-  url: { type: 'string', arg: 'URL', help: 'the proxy to wait for (default: the configuration\'s admin listener, else its main one)' },
+  url: { type: 'string', arg: 'URL', help: 'the proxy to wait for, http(s)://HOST:PORT or unix:/PATH (default: the configuration\'s admin listener, else its main one)' },
   timeout: { type: 'string', arg: 'DURATION', help: 'how long to wait: 30s (default), 500ms, 2m' },
   'read-only': {
     type: 'boolean',
@@ -70,7 +75,7 @@ export const COMMANDS = {
       'proxy has no controlling terminal (a service, a container); started from a terminal, closing that',
       'terminal (SIGHUP) stops it.',
     ].join('\n'),
-    options: ['config', 'host', 'port', 'allow-unauthenticated', 'log-format'],
+    options: ['config', 'host', 'port', 'socket', 'allow-unauthenticated', 'log-format'],
     load: async () => (await import('./serve.ts')).runServe,
     portHint: SERVE_PORT_HINT,
   },
@@ -80,7 +85,7 @@ export const COMMANDS = {
       'Prints per client its token URL, its auth method and where its secret comes from (a file: whether it',
       'is readable). With --online, asks each token endpoint for one token; exit 1 when one fails.',
     ].join('\n'),
-    options: ['config', 'host', 'port', 'allow-unauthenticated', 'online'],
+    options: ['config', 'host', 'port', 'socket', 'allow-unauthenticated', 'online'],
     load: async () => (await import('./check.ts')).runCheck,
   },
   token: {
@@ -96,7 +101,7 @@ export const COMMANDS = {
     summary: 'Wait until a proxy answers ready (for init containers and scripts)',
     details: [
       'Asks /-/readyz of --url, else of the configuration\'s admin listener, else of its main listener',
-      '(GREENLAKE_PROXY_HOST/PORT, default 127.0.0.1:8080), until it answers 200.',
+      '(GREENLAKE_PROXY_HOST/PORT or GREENLAKE_PROXY_SOCKET, default 127.0.0.1:8080), until it answers 200.',
       'Exit status: 0 ready, 1 not ready within --timeout, 2 bad usage or configuration.',
     ].join('\n'),
     options: ['url', 'config', 'timeout'],
@@ -137,7 +142,7 @@ export const COMMANDS = {
   demo: {
     summary: 'Run the emulator and the proxy wired together, and print curl lines to try',
     details: 'No credentials needed: every catalog route leads to a local emulator. Ctrl-C stops both.',
-    options: ['host', 'port', 'allow-unauthenticated', 'log-format'],
+    options: ['host', 'port', 'socket', 'allow-unauthenticated', 'log-format'],
     load: async () => (await import('./demo.ts')).runDemo,
     portHint: SERVE_PORT_HINT,
   },

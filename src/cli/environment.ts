@@ -10,6 +10,7 @@ export const VARIABLES: readonly { readonly name: string; readonly help: string 
   { name: 'GREENLAKE_PROXY_CONFIG', help: 'the configuration file, like --config' },
   { name: 'GREENLAKE_PROXY_HOST', help: 'listen address, like --host' },
   { name: 'GREENLAKE_PROXY_PORT', help: 'listen port, like --port' },
+  { name: 'GREENLAKE_PROXY_SOCKET', help: 'serve on this Unix socket instead, like --socket' },
   { name: 'GREENLAKE_PROXY_REDIS_URL', help: 'store.redis.url' },
   { name: 'GREENLAKE_PROXY_REDIS_KEY', help: 'store.redis.encryptionKey' },
   { name: 'LOG_LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent' },

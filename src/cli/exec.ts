@@ -38,7 +38,7 @@ export async function runExec(options: CliOptions, env: Env): Promise<number> {
 }
 
 /**
- * Only 127.0.0.1, plain http, no admin listener, route ports on free ports; with --read-only,
+ * Only 127.0.0.1, plain http, no socket, no admin listener, route ports on free ports; with --read-only,
  * every route read-only (whoever calls). Callers must show the token when the configuration asks
  * inbound authentication of its callers (apiKeys, jwt) or --require-token does: then exec's
  * token is the one credential accepted, and stand-ins got for it at the local token endpoint.
@@ -59,10 +59,12 @@ function privateConfig(config: ProxyConfig, options: CliOptions, token: string):
   const scoped = options.readOnly ? withReadOnlyRoutes(config) : config;
   return {
     ...scoped,
-    listen: { host: config.listen.host, port: config.listen.port },
+    // Neither the file's listen.socket nor GREENLAKE_PROXY_SOCKET: a serve of the same configuration may hold it.
+    listen: { host: '127.0.0.1', port: options.port ?? 0 },
     admin: undefined,
     inbound: tokenRequired ? { ...inbound, apiKeys: [execKey], jwt: undefined } : inbound,
     listenOverrides: undefined,
+    listenIgnored: undefined,
   };
 }
 

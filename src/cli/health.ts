@@ -10,6 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type ProxyConfig } from '../config/index.ts';
+import { unixSocketPathOf, unixSocketUrl } from '../server/unix-socket.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -81,22 +82,25 @@ export async function probeTargets(args: readonly string[], env: Env): Promise<P
     args: [...args],
     allowPositionals: true,
     strict: false,
-    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' } },
+    options: { config: { type: 'string', short: 'c' }, host: { type: 'string' }, port: { type: 'string', short: 'p' }, socket: { type: 'string' } },
   });
   // Options this parser does not know may take values: the command is the first known word.
   const command = positionals.find((p) => COMMANDS.includes(p)) ?? 'serve';
   const host = typeof values.host === 'string' ? values.host : undefined;
   const port = typeof values.port === 'string' ? Number(values.port) : undefined;
+  const socket = typeof values.socket === 'string' ? values.socket : undefined;
   if (!SERVING_COMMANDS.includes(command)) throw new HealthcheckError(`"${command}" is not a command that serves`);
-  if (command === 'demo') return [{ listener: 'main', url: healthzUrl('http:', host ?? '127.0.0.1', port ?? 8080) }];
+  if (command === 'demo') return [{ listener: 'main', url: socket === undefined ? healthzUrl('http:', host ?? '127.0.0.1', port ?? 8080) : unixSocketUrl(socket) }];
   const file = typeof values.config === 'string' ? values.config : undefined;
-  const config = await loadConfig({ file, env, overrides: { host, port, allowUnauthenticated: true } });
+  const config = await loadConfig({ file, env, overrides: { host, port, socket, allowUnauthenticated: true } });
   return targetsOf(config);
 }
 
 function targetsOf(config: ProxyConfig): ProbeTarget[] {
   const scheme = config.listen.tls === undefined ? 'http:' : 'https:';
-  const targets: ProbeTarget[] = [{ listener: 'main', url: healthzUrl(scheme, config.listen.host, config.listen.port) }];
+  const { socket } = config.listen;
+  const main = socket === undefined ? healthzUrl(scheme, config.listen.host, config.listen.port) : unixSocketUrl(socket.path);
+  const targets: ProbeTarget[] = [{ listener: 'main', url: main }];
   if (config.admin !== undefined) targets.push({ listener: 'admin', url: healthzUrl('http:', config.admin.host, config.admin.port) });
   return targets;
 }
@@ -113,10 +117,16 @@ function probe(url: string): Promise<number | string> {
   return new Promise((resolve) => {
     // Its own listener, on a local address: the certificate names the gateway, not this address.
     const options = { timeout: PROBE_TIMEOUT_MS, rejectUnauthorized: false };
-    const request = (url.startsWith('https:') ? https : http).get(url, options, (response) => {
+    const socketPath = unixSocketPathOf(url);
+    const respond = (response: http.IncomingMessage): void => {
       response.resume();
       resolve(response.statusCode ?? 'no status');
-    });
+    };
+    // On a socket the whole URL is the path (unix:/run/p.sock); Host names localhost, which the proxy accepts.
+    const request =
+      socketPath !== undefined
+        ? http.get({ ...options, socketPath, path: '/-/healthz', headers: { host: 'localhost' } }, respond)
+        : (url.startsWith('https:') ? https : http).get(url, options, respond);
     request.on('timeout', () => request.destroy(new HealthcheckError(`no answer within ${PROBE_TIMEOUT_MS} ms`)));
     request.on('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
   });

@@ -8,6 +8,7 @@ export function loadFromCli(options: CliOptions, env: Env): Promise<ProxyConfig>
     overrides: {
       ...(options.host !== undefined && { host: options.host }),
       ...(options.port !== undefined && { port: options.port }),
+      ...(options.socket !== undefined && { socket: options.socket }),
       allowUnauthenticated: options.allowUnauthenticated,
     },
   });

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.ts';
+import { SocketListenError } from '../server/unix-socket.ts';
 import { VERSION } from '../server/version.ts';
 import { UsageError, type CliOptions, type Env, type LogFormat, type UrlEnv } from './command.ts';
 import { COMMANDS, isCommandName, OPTIONS, type CommandName, type CommandSpec, type OptionName } from './commands.ts';
@@ -23,6 +24,10 @@ export async function runCli(argv: readonly string[], env: Env): Promise<number>
     if (err instanceof ConfigError || err instanceof UsageError) {
       process.stderr.write(`greenlake-proxy: ${err.message}\n`);
       if (err instanceof UsageError) process.stderr.write(`Run greenlake-proxy help ${command} for usage.\n`);
+      return 2;
+    }
+    if (err instanceof SocketListenError) {
+      process.stderr.write(`greenlake-proxy: ${err.message}\n`);
       return 2;
     }
     const inUse = addressInUse(err);
@@ -99,6 +104,7 @@ function toOptions(values: Values, command: readonly string[]): CliOptions {
     config: values.config,
     host: values.host,
     port: values.port === undefined ? undefined : parsePort(values.port),
+    socket: values.socket,
     online: values.online ?? false,
     client: values.client,
     tenant: values.tenant,
@@ -138,9 +144,14 @@ function parseLogFormat(value: string): LogFormat {
   throw new UsageError(`--log-format: must be pretty or json, not ${JSON.stringify(value)}`);
 }
 
+/** An origin, or `unix:/absolute/path` for a proxy on a Unix socket. */
 function parseUrl(value: string): string {
+  if (value.startsWith('unix:')) {
+    if (!value.startsWith('unix:/')) throw new UsageError('--url: a socket is unix:/ABSOLUTE/PATH');
+    return value;
+  }
   const url = URL.parse(value);
-  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`--url: must be an http:// or https:// URL`);
+  if (url === null || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new UsageError(`--url: must be an http:// or https:// URL, or unix:/PATH`);
   return url.origin;
 }
 

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { ProxyConfig } from '../config/index.ts';
+import { unixSocketPathOf, unixSocketUrl } from '../server/unix-socket.ts';
 import type { CliOptions, Env } from './command.ts';
 import { loadFromCli } from './load.ts';
 
@@ -13,13 +15,16 @@ export async function runWait(options: CliOptions, env: Env): Promise<number> {
   const base = options.url ?? (await urlFromConfiguration(options, env));
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const deadline = performance.now() + timeoutMs;
+  const socketPath = unixSocketPathOf(base);
   // Only a status code is read and nothing is sent: a self-signed listener certificate is fine here.
-  const dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+  const dispatcher = new Agent({ connect: { rejectUnauthorized: false, ...(socketPath !== undefined && { socketPath }) } });
+  // On a socket, the Host header names localhost, which the proxy's Host allow-list accepts.
+  const readyz = `${socketPath === undefined ? base : 'http://localhost'}${READYZ}`;
   let last = 'no answer';
   try {
     for (;;) {
       const remaining = deadline - performance.now();
-      last = await probe(`${base}${READYZ}`, dispatcher, Math.max(1, Math.min(remaining, 2000)));
+      last = await probe(readyz, dispatcher, Math.max(1, Math.min(remaining, 2000)));
       if (last === 'ready') {
         process.stdout.write(`greenlake-proxy at ${base} is ready\n`);
         return 0;
@@ -45,14 +50,20 @@ async function probe(url: string, dispatcher: Agent, timeoutMs: number): Promise
   }
 }
 
-/** With a configuration file: its admin listener, else its main one; without: GREENLAKE_PROXY_HOST/PORT or 127.0.0.1:8080. */
+/**
+ * With a configuration file: its admin listener, else its main one; without:
+ * GREENLAKE_PROXY_SOCKET, GREENLAKE_PROXY_HOST/PORT or 127.0.0.1:8080.
+ */
 async function urlFromConfiguration(options: CliOptions, env: Env): Promise<string> {
   if (options.config === undefined && (env['GREENLAKE_PROXY_CONFIG'] ?? '') === '') {
+    const socket = env['GREENLAKE_PROXY_SOCKET'];
+    if (socket) return unixSocketUrl(path.resolve(socket));
     return origin('http', env['GREENLAKE_PROXY_HOST'] || '127.0.0.1', Number(env['GREENLAKE_PROXY_PORT'] || 8080));
   }
   // wait listens on nothing: the listen-beyond-loopback rule is serve's business.
   const config: ProxyConfig = await loadFromCli({ ...options, allowUnauthenticated: true }, env);
   if (config.admin !== undefined) return origin('http', config.admin.host, config.admin.port);
+  if (config.listen.socket !== undefined) return unixSocketUrl(config.listen.socket.path);
   return origin(config.listen.tls === undefined ? 'http' : 'https', config.listen.host, config.listen.port);
 }
 

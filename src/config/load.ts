@@ -3,12 +3,14 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError, errorCode, formatProblem, type Problem } from './errors.ts';
 import type { Environment } from './interpolate.ts';
-import { definedOnly, resolveConfig, type ListenSetBy, type Resolution } from './resolve.ts';
-import type { ListenConfig, ProxyConfig } from './types.ts';
+import { definedOnly, resolveConfig, type ListenInput, type ListenSetBy, type Resolution } from './resolve.ts';
+import type { ProxyConfig } from './types.ts';
 
 export interface ListenOverrides {
   readonly host?: string | undefined;
   readonly port?: number | undefined;
+  /** `--socket`: the main listener on this Unix socket (relative: to the working directory) instead of host:port. */
+  readonly socket?: string | undefined;
 }
 
 /** Flags of the command line that change the configuration. */
@@ -21,7 +23,7 @@ export interface LoadOptions {
   /** `--config`; when undefined, env.GREENLAKE_PROXY_CONFIG; when neither, zero-config from the environment. */
   readonly file?: string | undefined;
   readonly env: Environment;
-  /** Command-line flags: they win over GREENLAKE_PROXY_HOST/PORT, which win over the file. */
+  /** Command-line flags: they win over GREENLAKE_PROXY_HOST/PORT/SOCKET, which win over the file. */
   readonly overrides?: CommandLineOverrides | undefined;
 }
 
@@ -29,10 +31,13 @@ const NO_CONFIGURATION = 'no configuration: set GREENLAKE_CLIENT_ID and GREENLAK
 
 export async function loadConfig(options: LoadOptions): Promise<ProxyConfig> {
   const { env } = options;
-  const fromEnvironment = listenFromEnvironment(env);
   const fromFlags = listenFromFlags(options.overrides);
+  const fromEnvironment = replacedByFlags(listenFromEnvironment(env), fromFlags);
   const listen = { ...fromEnvironment, ...fromFlags };
-  const listenSetBy = { ...setBy(fromEnvironment, 'GREENLAKE_PROXY_HOST', 'GREENLAKE_PROXY_PORT'), ...setBy(fromFlags, '--host', '--port') };
+  const listenSetBy = {
+    ...setBy(fromEnvironment, 'GREENLAKE_PROXY_HOST', 'GREENLAKE_PROXY_PORT', 'GREENLAKE_PROXY_SOCKET'),
+    ...setBy(fromFlags, '--host', '--port', '--socket'),
+  };
   const file = options.file ?? nonEmpty(env['GREENLAKE_PROXY_CONFIG']);
   const flags: Flags = { listen, listenSetBy, allowUnauthenticated: options.overrides?.allowUnauthenticated === true };
   return file === undefined ? configFromEnvironment(env, flags) : await configFromFile(file, env, flags);
@@ -53,29 +58,51 @@ function resolvedOrThrow(label: string, resolution: Resolution): ProxyConfig {
 
 /** What the environment and the command line change in any configuration. */
 interface Flags {
-  readonly listen: Partial<ListenConfig>;
+  readonly listen: ListenInput;
   readonly listenSetBy: ListenSetBy;
   readonly allowUnauthenticated: boolean;
 }
 
-function setBy(listen: Partial<ListenConfig>, hostSource: string, portSource: string): ListenSetBy {
-  return definedOnly({ host: listen.host === undefined ? undefined : hostSource, port: listen.port === undefined ? undefined : portSource });
+function setBy(listen: ListenInput, hostSource: string, portSource: string, socketSource: string): ListenSetBy {
+  return definedOnly({
+    host: listen.host === undefined ? undefined : hostSource,
+    port: listen.port === undefined ? undefined : portSource,
+    socket: listen.socket === undefined ? undefined : socketSource,
+  });
 }
 
-function listenFromEnvironment(env: Environment): Partial<ListenConfig> {
+/** --socket replaces the environment's host and port; --host or --port its socket. */
+function replacedByFlags(fromEnvironment: ListenInput, fromFlags: ListenInput): ListenInput {
+  if (fromFlags.socket !== undefined) return {};
+  if (fromFlags.host !== undefined || fromFlags.port !== undefined) return definedOnly({ host: fromEnvironment.host, port: fromEnvironment.port });
+  return fromEnvironment;
+}
+
+function listenFromEnvironment(env: Environment): ListenInput {
   const host = nonEmpty(env['GREENLAKE_PROXY_HOST']);
   const portText = nonEmpty(env['GREENLAKE_PROXY_PORT']);
   const port = portText === undefined ? undefined : parsePort(portText);
-  if (port === null) throw new ConfigError('environment', ['GREENLAKE_PROXY_PORT: must be an integer from 0 to 65535']);
-  return definedOnly({ host, port });
+  const socket = nonEmpty(env['GREENLAKE_PROXY_SOCKET']);
+  const problems: string[] = [];
+  if (port === null) problems.push('GREENLAKE_PROXY_PORT: must be an integer from 0 to 65535');
+  if (socket !== undefined && (host !== undefined || portText !== undefined)) {
+    problems.push('GREENLAKE_PROXY_SOCKET: not with GREENLAKE_PROXY_HOST or GREENLAKE_PROXY_PORT (the socket replaces host:port; unset one)');
+  }
+  if (problems.length > 0) throw new ConfigError('environment', problems);
+  return definedOnly({ host, port: port ?? undefined, socket: socket === undefined ? undefined : path.resolve(socket) });
 }
 
-function listenFromFlags(overrides: ListenOverrides | undefined): Partial<ListenConfig> {
+function listenFromFlags(overrides: ListenOverrides | undefined): ListenInput {
   const problems: string[] = [];
   if (overrides?.host === '') problems.push('--host: must not be empty');
   if (overrides?.port !== undefined && !isPort(overrides.port)) problems.push('--port: must be an integer from 0 to 65535');
+  if (overrides?.socket === '') problems.push('--socket: must not be empty');
+  if (overrides?.socket !== undefined && (overrides.host !== undefined || overrides.port !== undefined)) {
+    problems.push('--socket: not with --host or --port (the socket replaces host:port)');
+  }
   if (problems.length > 0) throw new ConfigError('command line', problems);
-  return definedOnly({ host: overrides?.host, port: overrides?.port });
+  const socket = overrides?.socket === undefined ? undefined : path.resolve(overrides.socket);
+  return definedOnly({ host: overrides?.host, port: overrides?.port, socket });
 }
 
 function parsePort(text: string): number | null {
@@ -142,11 +169,21 @@ function parseYaml(text: string): Parsed {
   }
   const recursive = recursiveAlias(document, text);
   if (recursive !== undefined) return { value: undefined, problems: [recursive] };
+  modeAsWritten(document);
   try {
     return { value: document.toJS(), problems: [] };
   } catch {
     return { value: undefined, problems: ['YAML aliases could not be expanded (too many, or unresolved)'] };
   }
+}
+
+/**
+ * YAML 1.2 reads `mode: 0600` as the integer 600 and `mode: 0o600` as 384: listen.mode gets the
+ * digits as they were written, and the schema reads them as octal.
+ */
+function modeAsWritten(document: YAML.Document): void {
+  const mode = document.getIn(['listen', 'mode'], true);
+  if (YAML.isScalar(mode) && typeof mode.value === 'number' && mode.source !== undefined) mode.value = mode.source;
 }
 
 /** An alias inside the node its anchor names (`a: &x [*x]`) would expand forever: a problem, never a stack overflow. */

@@ -4,8 +4,10 @@ import { catalog, findCatalogEntry } from './catalog.ts';
 import { errorCode, type Problem } from './errors.ts';
 import { interpolateEnvironment, type Environment } from './interpolate.ts';
 import {
+  DEFAULT_SOCKET_MODE,
   LISTEN_DEFAULTS,
   SAFE_METHODS,
+  MAX_SOCKET_PATH_BYTES,
   TOKEN_DEFAULTS,
   checkClientName,
   checkEncryptionKey,
@@ -16,6 +18,8 @@ import {
   isLoopbackAddress,
   normalWorkspaceId,
   parseShape,
+  parseSocketMode,
+  socketOpenToOthers,
   withNormalWorkspaceId,
   type ParsedAccess,
   type ParsedClient,
@@ -31,8 +35,11 @@ export interface ResolveOptions {
   readonly source: string;
   /** Environment values are taken literally; only configuration files get `${VAR}` interpolation. */
   readonly interpolate: boolean;
-  /** Host/port from the environment or command line; they win over the configuration's `listen`. */
-  readonly listen?: Partial<ListenConfig>;
+  /**
+   * Host/port or socket from the environment or command line; they win over the configuration's
+   * `listen`, except that host/port never replace the file's socket (see overrideListen).
+   */
+  readonly listen?: ListenInput;
   /** What set each value of `listen` above (`GREENLAKE_PROXY_HOST`, `--port`): named in problems and overrides. */
   readonly listenSetBy?: ListenSetBy;
   /** Relative caFile, clientSecretFile and listen.tls paths are resolved against this (the config file's directory). */
@@ -44,6 +51,14 @@ export interface ResolveOptions {
 export interface ListenSetBy {
   readonly host?: string;
   readonly port?: string;
+  readonly socket?: string;
+}
+
+/** The listen address the environment or command line give: host and port, or a socket path. */
+export interface ListenInput {
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly socket?: string | undefined;
 }
 
 export type Resolution =
@@ -66,7 +81,8 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution
   if (problems.length > 0 || !shape.ok) return { ok: false, problems };
   const listenOverrides = overriddenListenValues(interpolated.value, shape.data.listen, options.listenSetBy);
   const secretVariables = [...new Set(interpolated.references.filter((r) => isSecretPath(r.path)).map((r) => r.name))];
-  return { ok: true, config: buildConfig(shape.data, options, listenOverrides, secretVariables) };
+  const listenIgnored = ignoredListenValues(interpolated.value, options.listenSetBy);
+  return { ok: true, config: buildConfig(shape.data, options, listenOverrides, listenIgnored, secretVariables) };
 }
 
 /** Keys whose values are credentials, or lead to them (a secret's file, a Redis URL with its password). */
@@ -76,9 +92,11 @@ function isSecretPath(path: string): boolean {
   return SECRET_PATHS.some((pattern) => pattern.test(path));
 }
 
+const LISTEN_KEYS: Readonly<Record<string, keyof ListenSetBy>> = { 'listen.host': 'host', 'listen.port': 'port', 'listen.socket': 'socket' };
+
 /** A problem with a listen value the environment or a flag set says so: the file may say otherwise. */
 function namingListenSource(problem: Problem, raw: unknown, setBy: ListenSetBy | undefined): Problem {
-  const key = problem.path === 'listen.host' ? 'host' : problem.path === 'listen.port' ? 'port' : undefined;
+  const key = LISTEN_KEYS[problem.path];
   const by = key === undefined ? undefined : setBy?.[key];
   if (key === undefined || by === undefined) return problem;
   const inFile = isRecord(raw) && isRecord(raw['listen']) && raw['listen'][key] !== undefined;
@@ -87,6 +105,12 @@ function namingListenSource(problem: Problem, raw: unknown, setBy: ListenSetBy |
 
 function overriddenListenValues(raw: unknown, listen: ParsedConfig['listen'], setBy: ListenSetBy | undefined): ListenOverride[] {
   const fromFile = isRecord(raw) && isRecord(raw['listen']) ? raw['listen'] : {};
+  if (setBy?.socket !== undefined && listen.socket !== undefined) {
+    const fileAddress = fromFile['host'] !== undefined || fromFile['port'] !== undefined ? `${String(fromFile['host'] ?? LISTEN_DEFAULTS.host)}:${String(fromFile['port'] ?? LISTEN_DEFAULTS.port)}` : undefined;
+    const fileValue = typeof fromFile['socket'] === 'string' ? fromFile['socket'] : fileAddress;
+    if (fileValue === undefined || fileValue === listen.socket) return [];
+    return [{ key: 'listen.socket', value: listen.socket, setBy: setBy.socket, fileValue }];
+  }
   return (['host', 'port'] as const).flatMap((key) => {
     const by = setBy?.[key];
     const fileValue = fromFile[key];
@@ -101,11 +125,29 @@ function withoutPaths(problems: readonly Problem[], skip: readonly Problem[]): P
   return problems.filter((problem) => !skipped.has(problem.path));
 }
 
-function overrideListen(raw: unknown, listen: Partial<ListenConfig> | undefined): unknown {
+/** --host/--port or GREENLAKE_PROXY_HOST/_PORT that a config file's listen.socket leaves unused. */
+function ignoredListenValues(raw: unknown, setBy: ListenSetBy | undefined): string[] {
+  const fileSocket = isRecord(raw) && isRecord(raw['listen']) ? raw['listen']['socket'] : undefined;
+  if (fileSocket === undefined || setBy === undefined || setBy.socket !== undefined) return [];
+  return [setBy.host, setBy.port].filter((by) => by !== undefined);
+}
+
+/**
+ * A socket from the environment or a flag replaces the file's whole address (host and port);
+ * host or port from there never replace the file's socket: a container's GREENLAKE_PROXY_HOST
+ * must not silently turn a private socket into a TCP listener (they are logged as ignored).
+ */
+function overrideListen(raw: unknown, listen: ListenInput | undefined): unknown {
   if (listen === undefined || !isRecord(raw)) return raw;
   const fromFile = raw['listen'] === undefined ? {} : raw['listen'];
   if (!isRecord(fromFile)) return raw;
-  return { ...raw, listen: { ...fromFile, ...definedOnly(listen) } };
+  const given = definedOnly(listen);
+  if (given.socket !== undefined) {
+    const { host: _host, port: _port, ...rest } = fromFile;
+    return { ...raw, listen: { ...rest, socket: given.socket } };
+  }
+  if (fromFile['socket'] !== undefined) return raw;
+  return { ...raw, listen: { ...fromFile, ...given } };
 }
 
 function allowUnauthenticated(raw: unknown, allow: boolean | undefined): unknown {
@@ -141,7 +183,9 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
   const clients = Array.isArray(raw['clients']) ? raw['clients'] : undefined;
   const routes = Array.isArray(raw['routes']) ? raw['routes'] : [];
   const listen = isRecord(raw['listen']) ? raw['listen'] : {};
-  const listenPort = listen['port'];
+  const onSocket = listen['socket'] !== undefined;
+  // On a socket the main listener has no port to collide with.
+  const listenPort = onSocket ? 0 : listen['port'];
   const inbound = isRecord(raw['inbound']) ? raw['inbound'] : {};
   return [
     ...checkSecretPairs(clients ?? []),
@@ -158,7 +202,8 @@ function checkRelations(raw: unknown, baseDir: string | undefined): Problem[] {
     ...checkReadableFile(raw['caFile'], 'caFile', baseDir),
     ...checkStoreKey(raw['store'], baseDir),
     ...checkTlsFiles(listen['tls'], baseDir),
-    ...checkUnauthenticatedExposure(listen['host'], inbound),
+    ...checkSocketListen(listen, routes, baseDir),
+    ...(onSocket ? checkOpenSocket(listen['mode'], inbound) : checkUnauthenticatedExposure(listen['host'], inbound)),
     ...checkApiKeys(inbound['apiKeys'], clients, routeNames(raw['routes'])),
     ...checkJwtClients(inbound['jwt'], clients),
     ...checkJwtAccess(inbound['jwt']),
@@ -198,9 +243,47 @@ const EXPOSED_WITHOUT_AUTHENTICATION =
 function checkUnauthenticatedExposure(host: unknown, inbound: Record<string, unknown>): Problem[] {
   const address = host ?? LISTEN_DEFAULTS.host;
   if (typeof address !== 'string' || address === '' || isLoopbackAddress(address)) return [];
-  const hasKeys = Array.isArray(inbound['apiKeys']) && inbound['apiKeys'].length > 0;
-  if (hasKeys || isRecord(inbound['jwt']) || inbound['allowUnauthenticated'] === true) return [];
+  if (hasInboundAuthentication(inbound)) return [];
   return [{ path: 'listen.host', message: EXPOSED_WITHOUT_AUTHENTICATION }];
+}
+
+/** A socket other users may connect to is like a listener beyond loopback; owner and group only, like loopback. */
+function checkOpenSocket(modeValue: unknown, inbound: Record<string, unknown>): Problem[] {
+  const mode = typeof modeValue === 'string' || typeof modeValue === 'number' ? parseSocketMode(modeValue) : DEFAULT_SOCKET_MODE;
+  if (typeof mode !== 'number' || !socketOpenToOthers(mode) || hasInboundAuthentication(inbound)) return [];
+  const message =
+    'lets every user of this machine connect to the socket (its last digit is not 0), and no inbound authentication is configured: ' +
+    "they would act with the API clients' full rights. Use a mode such as 0600 or 0660, configure inbound.apiKeys or inbound.jwt, or accept " +
+    'this deliberately with --allow-unauthenticated (inbound.allowUnauthenticated: true)';
+  return [{ path: 'listen.mode', message }];
+}
+
+function hasInboundAuthentication(inbound: Record<string, unknown>): boolean {
+  const hasKeys = Array.isArray(inbound['apiKeys']) && inbound['apiKeys'].length > 0;
+  return hasKeys || isRecord(inbound['jwt']) || inbound['allowUnauthenticated'] === true;
+}
+
+/**
+ * listen.socket replaces host:port for the main listener: host, port or tls beside it are
+ * refused rather than half used, and so are route ports (they would listen on TCP after all).
+ */
+function checkSocketListen(listen: Record<string, unknown>, routes: readonly unknown[], baseDir: string | undefined): Problem[] {
+  const socket = listen['socket'];
+  if (socket === undefined) return listen['mode'] === undefined ? [] : [{ path: 'listen.mode', message: 'only with listen.socket' }];
+  const beside = ['host', 'port', 'tls'].filter((key) => listen[key] !== undefined);
+  const problems: Problem[] = beside.map((key) => ({
+    path: `listen.${key}`,
+    message: 'not with listen.socket: the main listener serves on the socket instead of TCP (leave one of them out)',
+  }));
+  if (typeof socket === 'string' && socket !== '' && Buffer.byteLength(socketPath(socket, baseDir)) > MAX_SOCKET_PATH_BYTES) {
+    problems.push({ path: 'listen.socket', message: `too long for a Unix socket: at most ${MAX_SOCKET_PATH_BYTES} bytes as an absolute path (choose a shorter one)` });
+  }
+  routes.forEach((route, index) => {
+    if (isRecord(route) && route['port'] !== undefined) {
+      problems.push({ path: `routes[${index}].port`, message: 'not with listen.socket: route ports listen on TCP (serve the route by its prefix on the socket)' });
+    }
+  });
+  return problems;
 }
 
 /** Names that apiKeys[].routes may use: every prefix, and `port:<n>` for routes without one. */
@@ -485,7 +568,13 @@ function duplicates(values: readonly unknown[], isValid: (value: unknown) => boo
 // ---------------------------------------------------------------------------------------------
 // Building the resolved configuration from a valid one.
 
-function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverrides: readonly ListenOverride[], secretVariables: readonly string[]): ProxyConfig {
+function buildConfig(
+  data: ParsedConfig,
+  options: ResolveOptions,
+  listenOverrides: readonly ListenOverride[],
+  listenIgnored: readonly string[],
+  secretVariables: readonly string[],
+): ProxyConfig {
   const clients = data.clients.map((client) => buildClient(client, options.baseDir));
   const defaultClient = clients[0]?.name ?? '';
   const routes = data.routes === undefined ? catalogRoutes(defaultClient) : data.routes.map((route) => buildRoute(route, defaultClient));
@@ -502,6 +591,7 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverride
     caFile: data.caFile === undefined ? undefined : resolvePath(data.caFile, options.baseDir),
     source: options.source,
     ...(listenOverrides.length > 0 && { listenOverrides }),
+    ...(listenIgnored.length > 0 && { listenIgnored }),
     ...(secretVariables.length > 0 && { secretVariables }),
   });
 }
@@ -515,6 +605,9 @@ function buildStore(store: ParsedConfig['store'], baseDir: string | undefined): 
 }
 
 function buildListen(listen: ParsedConfig['listen'], baseDir: string | undefined): ListenConfig {
+  if (listen.socket !== undefined) {
+    return { host: listen.host, port: listen.port, socket: { path: socketPath(listen.socket, baseDir), mode: listen.mode ?? DEFAULT_SOCKET_MODE } };
+  }
   if (listen.tls === undefined) return { host: listen.host, port: listen.port };
   const tls = { certFile: resolvePath(listen.tls.certFile, baseDir), keyFile: resolvePath(listen.tls.keyFile, baseDir) };
   return { host: listen.host, port: listen.port, tls };
@@ -619,6 +712,11 @@ function withoutTrailingSlashes(url: string): string {
 
 function resolvePath(file: string, baseDir: string | undefined): string {
   return baseDir === undefined ? file : path.resolve(baseDir, file);
+}
+
+/** Always absolute: the file is removed at exit by this name, whatever the working directory is then. */
+function socketPath(file: string, baseDir: string | undefined): string {
+  return path.resolve(baseDir ?? process.cwd(), file);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -247,6 +247,33 @@ export function checkHeaderValue(text: string): string | undefined {
   return HEADER_VALUE.test(text) ? undefined : 'must be visible ASCII characters (spaces only inside)';
 }
 
+export const DEFAULT_SOCKET_MODE = 0o600;
+/** sun_path holds 108 bytes with its terminating NUL; Node silently cuts a longer path. */
+export const MAX_SOCKET_PATH_BYTES = 107;
+
+const SOCKET_MODE_HINT = 'must be octal permission digits such as 0600 (owner only) or 0660 (owner and group)';
+
+/**
+ * listen.mode as the user meant it: a string of octal digits (`"0600"`, `"600"`, `"0o600"`), or
+ * an integer whose decimal digits are all 0-7, read as those octal digits (YAML 1.2 reads
+ * `mode: 0600` as the integer 600; the loader hands the YAML text itself here). The permission
+ * bits, or what is wrong.
+ */
+export function parseSocketMode(value: string | number): number | string {
+  const text = typeof value === 'number' ? (Number.isSafeInteger(value) && value >= 0 ? String(value) : '') : value.trim();
+  const digits = /^(?:0[oO])?([0-7]{1,4})$/.exec(text)?.[1];
+  if (digits === undefined) return SOCKET_MODE_HINT;
+  const mode = Number.parseInt(digits, 8);
+  if (mode > 0o777) return 'must be permission bits from 0600 to 0777 (no setuid, setgid or sticky bit)';
+  if ((mode & 0o600) !== 0o600) return 'must let its owner read and write the socket (0600 at least)';
+  return mode;
+}
+
+/** Whether a socket of this mode lets users other than its owner and group connect. */
+export function socketOpenToOthers(mode: number): boolean {
+  return (mode & 0o007) !== 0;
+}
+
 /** Whether a listen address only accepts connections from this machine. */
 export function isLoopbackAddress(host: string): boolean {
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
@@ -343,10 +370,21 @@ const tlsFilesSchema = z.strictObject({
   keyFile: nonEmptyString,
 });
 
+const socketModeSchema = z
+  .union([z.string(), z.number()], { error: () => SOCKET_MODE_HINT })
+  .transform((value, ctx) => {
+    const mode = parseSocketMode(value);
+    if (typeof mode === 'number') return mode;
+    ctx.issues.push({ code: 'custom', message: mode, input: value });
+    return z.NEVER;
+  });
+
 const listenSchema = z.strictObject({
   host: nonEmptyString.default(LISTEN_DEFAULTS.host),
   port: integerIn(0, 65535).default(LISTEN_DEFAULTS.port),
   tls: tlsFilesSchema.optional(),
+  socket: nonEmptyString.optional(),
+  mode: socketModeSchema.optional(),
 });
 
 const adminSchema = z.strictObject({

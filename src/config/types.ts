@@ -76,10 +76,21 @@ export interface AccessConfig {
 }
 
 export interface ListenConfig {
+  /** With `socket`: unused by the main listener (only the Host allow-list's default names). */
   readonly host: string;
   readonly port: number;
   /** Serve https with this certificate and key (PEM files, re-read when they change); absent: plain http. */
   readonly tls?: TlsFilesConfig | undefined;
+  /** The main listener serves on this Unix-domain socket instead of host:port. */
+  readonly socket?: SocketListenConfig | undefined;
+}
+
+/** A Unix-domain socket file (kubectl proxy's --unix-socket). */
+export interface SocketListenConfig {
+  /** Absolute path of the socket file. */
+  readonly path: string;
+  /** Permission bits of the socket file (0o600 by default): who may connect. */
+  readonly mode: number;
 }
 
 export interface TlsFilesConfig {
@@ -232,13 +243,18 @@ export interface ProxyConfig {
   readonly source: string;
   /** `listen` values of the config file that the environment or a flag replaced with other values (logged at start). */
   readonly listenOverrides?: readonly ListenOverride[] | undefined;
+  /** GREENLAKE_PROXY_HOST/_PORT or --host/--port not used because the config file's listen.socket is the main listener. */
+  readonly listenIgnored?: readonly string[] | undefined;
   /** Environment variables the config file's `${VAR}` put into a secret (clientSecret, store.redis's URL and key): `exec` keeps them from its child. */
   readonly secretVariables?: readonly string[] | undefined;
 }
 
-/** A `listen` value of the config file replaced by GREENLAKE_PROXY_HOST/_PORT or --host/--port. */
+/**
+ * A `listen` value of the config file replaced by GREENLAKE_PROXY_HOST/_PORT/_SOCKET or
+ * --host/--port/--socket (`listen.socket` replaces the file's host and port: fileValue `host:port`).
+ */
 export interface ListenOverride {
-  readonly key: 'listen.host' | 'listen.port';
+  readonly key: 'listen.host' | 'listen.port' | 'listen.socket';
   /** The value in force. */
   readonly value: string | number;
   /** What set it: `GREENLAKE_PROXY_HOST`, `--port`, ... */

@@ -26,7 +26,8 @@ export async function createRateLimiter(app: FastifyInstance, config: RateLimitC
   const count = app.createRateLimit({
     max: config.max,
     timeWindow: config.timeWindowMs,
-    keyGenerator: (request) => request.principal?.name ?? request.ip,
+    // No address on a Unix socket: its callers, all of this machine, share one count.
+    keyGenerator: (request) => request.principal?.name ?? request.ip ?? 'unix-socket',
   });
   return async (request, reply) => {
     const decision = await count(request);

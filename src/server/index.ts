@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { PROBE_PATHS, registerAdmin, type AdminState, type StatusReport } from '../admin/index.ts';
 import { RateBudgets, type BudgetStatus } from '../budget/index.ts';
-import { isLoopbackAddress, type ProxyConfig, type RedisStoreConfig } from '../config/index.ts';
+import { isLoopbackAddress, socketOpenToOthers, type ProxyConfig, type RedisStoreConfig } from '../config/index.ts';
 import { createInbound, InboundError, readTlsFilesAtStart, watchTlsFiles, type Inbound, type TlsMaterial } from '../inbound/index.ts';
 import { ProxyMetrics } from '../metrics/index.ts';
 import { createHttpAgent } from '../net/index.ts';
@@ -11,13 +11,15 @@ import { buildProxyApp, DEFAULT_MAX_REPLAY_BODY_BYTES, errorBody, ReplayMemory, 
 import type { RedisTokenStore } from '../store/index.ts';
 import { TokenRegistry } from '../tokens/index.ts';
 import { changesNeedingRestart, closeListener, mainRoutes, portRoutes, type RouteListener } from './listeners.ts';
+import { listenOnUnixSocket } from './unix-socket.ts';
 import { VERSION } from './version.ts';
 
 export { createLogger, isLogLevel, LOG_LEVELS, logDestination, type LogFormat, type LogLevel } from './logger.ts';
 export { VERSION } from './version.ts';
+export { listenOnUnixSocket, SocketListenError, unixSocketPathOf, unixSocketUrl, type SocketListenErrorCode, type UnixSocketListen } from './unix-socket.ts';
 
 export interface Gateway {
-  /** The main listener, e.g. `http://127.0.0.1:8080`. */
+  /** The main listener, e.g. `http://127.0.0.1:8080`, or `unix:/run/user/1000/greenlake-proxy.sock` on a socket (listen.socket). */
   readonly url: string;
   /** The operations-only admin listener, when `admin` is configured. */
   readonly adminUrl: string | undefined;
@@ -57,6 +59,9 @@ export interface GatewayOptions {
 export async function startGateway(config: ProxyConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   for (const { key, value, setBy, fileValue } of config.listenOverrides ?? []) {
     logger.warn({ key, value, setBy, fileValue, file: config.source }, `${key} ${value} from ${setBy} replaces the config file's ${fileValue}`);
+  }
+  if (config.listenIgnored !== undefined) {
+    logger.warn({ ignored: config.listenIgnored, socket: config.listen.socket?.path }, `${config.listenIgnored.join(' and ')} not used: the config file's listen.socket is the main listener`);
   }
   const listener = listenerSettings(config);
   const agent = createHttpAgent({ caFile: config.caFile, timeouts: config.timeouts });
@@ -116,7 +121,7 @@ export async function startGateway(config: ProxyConfig, logger: Logger, options:
     const main = await build(mainRoutes(config, current.registry));
     stopWatchingTls = watchCertificate(config, apps, logger);
     warnIfOpen(config, logger);
-    main.url = await main.app.listen({ host: config.listen.host, port: config.listen.port });
+    main.url = await listenMain(main.app, config);
     const ported = new Map<number, RouteListener>();
     for (const [port, route] of portRoutes(config, current.registry)) ported.set(port, await listenPort(port, route));
     const adminApp = config.admin === undefined ? undefined : buildAdminApp(admin, inbound, logger);
@@ -226,10 +231,27 @@ function watchCertificate(config: ProxyConfig, apps: readonly FastifyInstance[],
   return watchTlsFiles(files, serve, keep);
 }
 
+async function listenMain(app: FastifyInstance, config: ProxyConfig): Promise<string> {
+  const { socket } = config.listen;
+  if (socket === undefined) return app.listen({ host: config.listen.host, port: config.listen.port });
+  // Bound here rather than by app.listen: the socket's mode is set as it is created (unix-socket.ts).
+  await app.ready();
+  return listenOnUnixSocket(app.server, socket);
+}
+
 /** The start of a deliberate decision, written where operators look. */
 function warnIfOpen(config: ProxyConfig, logger: Logger): void {
   const { inbound, listen } = config;
-  if (isLoopbackAddress(listen.host) || inbound.apiKeys.length > 0 || inbound.jwt !== undefined) return;
+  if (inbound.apiKeys.length > 0 || inbound.jwt !== undefined) return;
+  if (listen.socket !== undefined) {
+    if (!socketOpenToOthers(listen.socket.mode)) return;
+    logger.warn(
+      { socket: listen.socket.path, mode: `0${listen.socket.mode.toString(8)}` },
+      'every user of this machine may connect to the socket, and there is NO inbound authentication (allowUnauthenticated): they act with the API clients\' rights',
+    );
+    return;
+  }
+  if (isLoopbackAddress(listen.host)) return;
   logger.warn(
     { host: listen.host },
     'listening beyond loopback WITHOUT inbound authentication (allowUnauthenticated): anyone who can connect acts with the API clients\' rights',
