@@ -129,7 +129,7 @@ export const COMMANDS = {
     load: async () => (await import('./exec.ts')).runExec,
     portHint: 'choose another with --port PORT, or leave it out for a free one',
     operands: '-- COMMAND [ARGS]',
-    optionHelp: { port: 'the proxy\'s port on 127.0.0.1 (default: a free one; GREENLAKE_PROXY_HOST/PORT are for serve)' },
+    optionHelp: { port: 'the proxy\'s port on 127.0.0.1 (default: a free one; GREENLAKE_PROXY_HOST/PORT/SOCKET are for serve)' },
     exitStatus: 'Exit status: the command\'s, 128 + N when signal N killed it; 127 command not found, 126 not runnable;\n2 bad usage or configuration, or the proxy could not start (the command did not run).\n',
   },
   emulator: {

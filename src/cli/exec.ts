@@ -16,7 +16,7 @@ import { commandLogger } from './logging.ts';
 export async function runExec(options: CliOptions, env: Env): Promise<number> {
   // Logs on stderr, warnings and worse by default: stdout is the child's alone (an MCP server speaks JSON-RPC there).
   const logger = commandLogger(options, env, 'warn', 'stderr');
-  // Loopback and a free port whatever GREENLAKE_PROXY_HOST/PORT say: they are for serve.
+  // Loopback and a free port whatever GREENLAKE_PROXY_HOST/PORT/SOCKET say: they are for serve.
   const loaded = await loadFromCli({ ...options, host: '127.0.0.1', port: options.port ?? 0, allowUnauthenticated: false }, env);
   const secrets = secretValues(loaded, await Promise.all(loaded.clients.map((client) => readSecret(client))));
   const token = generateKey();
