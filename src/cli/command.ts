@@ -26,6 +26,21 @@ export interface CliOptions {
   readonly url: string | undefined;
   /** wait: how long to wait, in milliseconds. */
   readonly timeoutMs: number | undefined;
+  /** exec: the command and its arguments, everything after `--`. */
+  readonly command: readonly string[];
+  /** exec: only GET, HEAD and OPTIONS reach GreenLake. */
+  readonly readOnly: boolean;
+  /** exec: callers of its proxy must show GREENLAKE_PROXY_TOKEN. */
+  readonly requireToken: boolean;
+  /** exec: more variables holding a route's URL. */
+  readonly urlEnv: readonly UrlEnv[];
+  /** exec: more variables holding the token. */
+  readonly tokenEnv: readonly string[];
+}
+
+export interface UrlEnv {
+  readonly name: string;
+  readonly prefix: string;
 }
 
 export type Command = (options: CliOptions, env: Env) => Promise<number>;

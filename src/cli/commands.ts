@@ -22,6 +22,16 @@ export const OPTIONS = {
   generate: { type: 'boolean', help: 'create a random key and print it with its hash' },
   url: { type: 'string', arg: 'URL', help: 'the proxy to wait for, http(s)://HOST:PORT or unix:/PATH (default: the configuration\'s admin listener, else its main one)' },
   timeout: { type: 'string', arg: 'DURATION', help: 'how long to wait: 30s (default), 500ms, 2m' },
+  'read-only': {
+    type: 'boolean',
+    help: 'every route read-only: only GET, HEAD and OPTIONS reach GreenLake, anything else gets 403',
+  },
+  'require-token': {
+    type: 'boolean',
+    help: 'callers must send Authorization: Bearer $GREENLAKE_PROXY_TOKEN (always so when the configuration has inbound.apiKeys or inbound.jwt)',
+  },
+  'url-env': { type: 'string', multiple: true, arg: 'NAME=PREFIX', help: 'also set NAME to the URL of the route PREFIX, e.g. GREENLAKE_API_BASE_URL=/glp/global (repeatable)' },
+  'token-env': { type: 'string', multiple: true, arg: 'NAME', help: 'also set NAME to the token, e.g. GREENLAKE_CLIENT_SECRET for a tool that fetches its own (repeatable)' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -29,6 +39,8 @@ export type OptionName = keyof typeof OPTIONS;
 
 export interface OptionSpec {
   readonly type: 'string' | 'boolean';
+  /** May be given more than once: a list. */
+  readonly multiple?: boolean;
   readonly short?: string;
   readonly arg?: string;
   readonly help: string;
@@ -44,6 +56,12 @@ export interface CommandSpec {
   readonly load: () => Promise<Command>;
   /** For a listener's port already in use: how to choose another. */
   readonly portHint?: string;
+  /** What follows the options in the usage line, when the command takes more. */
+  readonly operands?: string;
+  /** An option's help as this command has it, when it differs from OPTIONS'. */
+  readonly optionHelp?: Partial<Record<OptionName, string>>;
+  /** The command's own exit statuses, when they are not the usual 0/1/2. */
+  readonly exitStatus?: string;
 }
 
 const SERVE_PORT_HINT = 'choose another with --port PORT or GREENLAKE_PROXY_PORT';
@@ -88,6 +106,31 @@ export const COMMANDS = {
     ].join('\n'),
     options: ['url', 'config', 'timeout'],
     load: async () => (await import('./wait.ts')).runWait,
+  },
+  exec: {
+    summary: 'Run a command with a private proxy: its URLs and a token in the environment, never the secret',
+    details: [
+      'Starts the proxy for the configuration (or the zero-config environment) on 127.0.0.1, on a free port',
+      '(--port chooses), then runs COMMAND with stdin, stdout and stderr as they are. Its environment gains',
+      '  GREENLAKE_PROXY_URL          http://127.0.0.1:PORT',
+      '  GREENLAKE_PROXY_URL_<PREFIX> per route: /com/us-west gives GREENLAKE_PROXY_URL_COM_US_WEST (upper case,',
+      '                               every run of other characters than letters and digits one _)',
+      '  GREENLAKE_PROXY_URL_PORT_<N> per route with port: N (it listens on a free port instead)',
+      '  GREENLAKE_PROXY_TOKEN        a token valid at this proxy only, for as long as it runs; tools that fetch',
+      '                               their own token can send it as client_secret to the local token endpoint',
+      'and loses GREENLAKE_CLIENT_SECRET(_FILE), GREENLAKE_PROXY_REDIS_KEY/_URL, every variable the',
+      'configuration took a secret from, and any variable holding a secret\'s value. Without inbound.apiKeys',
+      'or inbound.jwt, and without --require-token, no token is asked of callers.',
+      'Logs go to stderr, warnings and errors only unless LOG_LEVEL says otherwise; stdout is the command\'s.',
+      'SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 and SIGWINCH are passed to the command (from a',
+      'terminal, Ctrl-C reaches it directly, once); when it exits, the proxy finishes in-flight requests and stops.',
+    ].join('\n'),
+    options: ['config', 'port', 'read-only', 'require-token', 'url-env', 'token-env', 'log-format'],
+    load: async () => (await import('./exec.ts')).runExec,
+    portHint: 'choose another with --port PORT, or leave it out for a free one',
+    operands: '-- COMMAND [ARGS]',
+    optionHelp: { port: 'the proxy\'s port on 127.0.0.1 (default: a free one; GREENLAKE_PROXY_HOST/PORT/SOCKET are for serve)' },
+    exitStatus: 'Exit status: the command\'s, 128 + N when signal N killed it; 127 command not found, 126 not runnable;\n2 bad usage or configuration, or the proxy could not start (the command did not run).\n',
   },
   emulator: {
     summary: 'Run the local GreenLake emulator alone',

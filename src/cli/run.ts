@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.ts';
 import { SocketListenError } from '../server/unix-socket.ts';
 import { VERSION } from '../server/version.ts';
-import { UsageError, type CliOptions, type Env, type LogFormat } from './command.ts';
+import { UsageError, type CliOptions, type Env, type LogFormat, type UrlEnv } from './command.ts';
 import { COMMANDS, isCommandName, OPTIONS, type CommandName, type CommandSpec, type OptionName } from './commands.ts';
 import { lookalikeWarnings } from './environment.ts';
 import { commandUsage, usage } from './usage.ts';
@@ -42,7 +42,7 @@ export async function runCli(argv: readonly string[], env: Env): Promise<number>
 
 /** `named`: told the command as soon as it is known, for the hint under an error. */
 function parse(argv: readonly string[], named: (name: CommandName) => void): Parsed {
-  const { values, positionals } = parseStrictly(argv);
+  const { values, positionals, afterDashes } = parseStrictly(argv);
   const [first, ...rest] = positionals;
   if (first === 'help') return { kind: 'print', text: helpFor(rest) };
   if (values['version'] === true) return { kind: 'print', text: `${VERSION}\n` };
@@ -50,16 +50,32 @@ function parse(argv: readonly string[], named: (name: CommandName) => void): Par
   if (!isCommandName(name)) throw new UsageError(`unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}, help)`);
   named(name);
   if (values.help === true) return { kind: 'print', text: first === undefined ? usage() : commandUsage(name) };
-  if (rest.length > 0) throw new UsageError(`${name}: unexpected argument "${rest[0]}"`);
+  if (name === 'exec') checkCommand(rest, afterDashes);
+  else if (rest.length > 0 || afterDashes !== undefined) throw new UsageError(`${name}: unexpected argument "${rest[0] ?? '--'}"`);
   refuseForeignOptions(name, values);
-  return { kind: 'run', command: name, options: toOptions(values) };
+  return { kind: 'run', command: name, options: toOptions(values, afterDashes ?? []) };
+}
+
+/** exec's command comes after `--`, so that its own options are never taken for exec's. */
+function checkCommand(before: readonly string[], after: readonly string[] | undefined): void {
+  if (before.length > 0) throw new UsageError(`exec: put -- before the command: greenlake-proxy exec [options] -- ${before.join(' ')}`);
+  if (after === undefined || after.length === 0) throw new UsageError('exec: no command: greenlake-proxy exec [options] -- COMMAND [ARGS]');
 }
 
 type Values = ReturnType<typeof parseStrictly>['values'];
 
+/** The positionals before `--`, and what follows `--` (undefined without one). */
 function parseStrictly(argv: readonly string[]) {
+  const parsed = parseArgsOrUsageError(argv);
+  const dashes = parsed.tokens.find((token) => token.kind === 'option-terminator');
+  const afterDashes = dashes === undefined ? undefined : argv.slice(dashes.index + 1);
+  const positionals = afterDashes === undefined ? parsed.positionals : parsed.positionals.slice(0, parsed.positionals.length - afterDashes.length);
+  return { values: parsed.values, positionals, afterDashes };
+}
+
+function parseArgsOrUsageError(argv: readonly string[]) {
   try {
-    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: { ...OPTIONS, version: { type: 'boolean', short: 'v' } } });
+    return parseArgs({ args: [...argv], allowPositionals: true, strict: true, tokens: true, options: { ...OPTIONS, version: { type: 'boolean', short: 'v' } } });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -83,7 +99,7 @@ function refuseForeignOptions(name: CommandName, values: Values): void {
   throw new UsageError(`${name} does not take --${foreign} (${its})`);
 }
 
-function toOptions(values: Values): CliOptions {
+function toOptions(values: Values, command: readonly string[]): CliOptions {
   return {
     config: values.config,
     host: values.host,
@@ -98,7 +114,23 @@ function toOptions(values: Values): CliOptions {
     logFormat: values['log-format'] === undefined ? undefined : parseLogFormat(values['log-format']),
     url: values.url === undefined ? undefined : parseUrl(values.url),
     timeoutMs: values.timeout === undefined ? undefined : parseDuration(values.timeout),
+    command,
+    readOnly: values['read-only'] ?? false,
+    requireToken: values['require-token'] ?? false,
+    urlEnv: (values['url-env'] ?? []).map(parseUrlEnv),
+    tokenEnv: (values['token-env'] ?? []).map((name) => variableName('--token-env', name)),
   };
+}
+
+function parseUrlEnv(value: string): UrlEnv {
+  const equals = value.indexOf('=');
+  if (equals < 0) throw new UsageError(`--url-env: must be NAME=PREFIX, e.g. GREENLAKE_API_BASE_URL=/glp/global`);
+  return { name: variableName('--url-env', value.slice(0, equals)), prefix: value.slice(equals + 1) };
+}
+
+function variableName(option: string, name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`${option}: ${JSON.stringify(name)} is not a variable name (letters, digits and _)`);
+  return name;
 }
 
 function parsePort(value: string): number {

@@ -1,4 +1,4 @@
-import { COMMANDS, OPTIONS, type CommandName, type OptionName, type OptionSpec } from './commands.ts';
+import { COMMANDS, OPTIONS, type CommandName, type CommandSpec, type OptionName, type OptionSpec } from './commands.ts';
 import { VARIABLES } from './environment.ts';
 
 const INDENT = 23;
@@ -27,18 +27,18 @@ export function usage(): string {
 
 /** `greenlake-proxy help token`, `greenlake-proxy token --help`. */
 export function commandUsage(name: CommandName): string {
-  const spec = COMMANDS[name];
+  const spec: CommandSpec = COMMANDS[name];
   const options: readonly OptionName[] = [...spec.options, 'help'];
   return [
-    `Usage: greenlake-proxy ${name} [options]`,
+    `Usage: greenlake-proxy ${name} [options]${spec.operands === undefined ? '' : ` ${spec.operands}`}`,
     '',
     `${spec.summary}.`,
     spec.details,
     '',
     'Options:',
-    ...options.map((option) => row(optionLabel(option), OPTIONS[option].help)),
+    ...options.map((option) => row(optionLabel(option), spec.optionHelp?.[option] ?? OPTIONS[option].help)),
     '',
-    EXIT_STATUS,
+    spec.exitStatus ?? EXIT_STATUS,
   ].join('\n');
 }
 

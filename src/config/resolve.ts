@@ -67,7 +67,7 @@ export type Resolution =
 
 /** Validates a parsed configuration object and fills in every default. Collects all problems. */
 export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution {
-  const interpolated = options.interpolate ? interpolateEnvironment(raw, options.env) : { value: raw, problems: [] };
+  const interpolated = options.interpolate ? interpolateEnvironment(raw, options.env) : { value: raw, problems: [], references: [] };
   const withListen = overrideStore(
     allowUnauthenticated(overrideListen(interpolated.value, options.listen), options.allowUnauthenticated),
     options.env,
@@ -80,8 +80,16 @@ export function resolveConfig(raw: unknown, options: ResolveOptions): Resolution
   ];
   if (problems.length > 0 || !shape.ok) return { ok: false, problems };
   const listenOverrides = overriddenListenValues(interpolated.value, shape.data.listen, options.listenSetBy);
+  const secretVariables = [...new Set(interpolated.references.filter((r) => isSecretPath(r.path)).map((r) => r.name))];
   const listenIgnored = ignoredListenValues(interpolated.value, options.listenSetBy);
-  return { ok: true, config: buildConfig(shape.data, options, listenOverrides, listenIgnored) };
+  return { ok: true, config: buildConfig(shape.data, options, listenOverrides, listenIgnored, secretVariables) };
+}
+
+/** Keys whose values are credentials, or lead to them (a secret's file, a Redis URL with its password). */
+const SECRET_PATHS = [/^clients\[\d+\]\.clientSecret(File)?$/, /^store\.redis\.(url|encryptionKey|encryptionKeyFile)$/];
+
+function isSecretPath(path: string): boolean {
+  return SECRET_PATHS.some((pattern) => pattern.test(path));
 }
 
 const LISTEN_KEYS: Readonly<Record<string, keyof ListenSetBy>> = { 'listen.host': 'host', 'listen.port': 'port', 'listen.socket': 'socket' };
@@ -560,7 +568,13 @@ function duplicates(values: readonly unknown[], isValid: (value: unknown) => boo
 // ---------------------------------------------------------------------------------------------
 // Building the resolved configuration from a valid one.
 
-function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverrides: readonly ListenOverride[], listenIgnored: readonly string[]): ProxyConfig {
+function buildConfig(
+  data: ParsedConfig,
+  options: ResolveOptions,
+  listenOverrides: readonly ListenOverride[],
+  listenIgnored: readonly string[],
+  secretVariables: readonly string[],
+): ProxyConfig {
   const clients = data.clients.map((client) => buildClient(client, options.baseDir));
   const defaultClient = clients[0]?.name ?? '';
   const routes = data.routes === undefined ? catalogRoutes(defaultClient) : data.routes.map((route) => buildRoute(route, defaultClient));
@@ -578,6 +592,7 @@ function buildConfig(data: ParsedConfig, options: ResolveOptions, listenOverride
     source: options.source,
     ...(listenOverrides.length > 0 && { listenOverrides }),
     ...(listenIgnored.length > 0 && { listenIgnored }),
+    ...(secretVariables.length > 0 && { secretVariables }),
   });
 }
 

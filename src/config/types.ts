@@ -245,6 +245,8 @@ export interface ProxyConfig {
   readonly listenOverrides?: readonly ListenOverride[] | undefined;
   /** GREENLAKE_PROXY_HOST/_PORT or --host/--port not used because the config file's listen.socket is the main listener. */
   readonly listenIgnored?: readonly string[] | undefined;
+  /** Environment variables the config file's `${VAR}` put into a secret (clientSecret, store.redis's URL and key): `exec` keeps them from its child. */
+  readonly secretVariables?: readonly string[] | undefined;
 }
 
 /**

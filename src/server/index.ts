@@ -47,8 +47,16 @@ export interface ReloadResult {
   readonly needRestart: readonly string[];
 }
 
+export interface GatewayOptions {
+  /**
+   * Each route port listens on a free port instead of its configured one (`exec`'s private
+   * proxy, which must not collide with a `serve` of the same configuration); portUrls says where.
+   */
+  readonly ephemeralRoutePorts?: boolean;
+}
+
 /** Wires config -> tokens -> proxy for every listener and starts listening. */
-export async function startGateway(config: ProxyConfig, logger: Logger): Promise<Gateway> {
+export async function startGateway(config: ProxyConfig, logger: Logger, options: GatewayOptions = {}): Promise<Gateway> {
   for (const { key, value, setBy, fileValue } of config.listenOverrides ?? []) {
     logger.warn({ key, value, setBy, fileValue, file: config.source }, `${key} ${value} from ${setBy} replaces the config file's ${fileValue}`);
   }
@@ -104,7 +112,7 @@ export async function startGateway(config: ProxyConfig, logger: Logger): Promise
   };
   const listenPort = async (port: number, route: MountedRoute): Promise<RouteListener> => {
     const ported = await build([route]);
-    ported.url = await ported.app.listen({ host: config.listen.host, port });
+    ported.url = await ported.app.listen({ host: config.listen.host, port: options.ephemeralRoutePorts === true ? 0 : port });
     return ported;
   };
   let stopWatchingTls = (): void => {};

@@ -36,6 +36,7 @@ const RATE = ['test/security/rate-limit.test.ts'];
 const SEAL = ['test/store-seal.test.ts'];
 const STORE_LIMITS = ['test/store-redis-locks.test.ts', 'test/store-redis.test.ts'];
 const ACCESS = ['test/security/access-rules.test.ts'];
+const EXEC = ['test/cli-exec.test.ts', 'test/cli-exec-lifecycle.test.ts'];
 
 function m(id: string, file: string, find: string, replace: string, tests: readonly string[], what: string): Mutant {
   return { id, file, find, replace, tests, what };
@@ -122,4 +123,12 @@ export const MUTANTS: readonly Mutant[] = [
   m('store-seal-key-bound', 'src/store/seal.ts', 'if (version !== VERSION || keyId !== this.keyId ||', 'if (version !== VERSION ||', SEAL, 'a value sealed under another key id is opened'),
   m('store-budget-replay', 'src/store/budget-messages.ts', 'if (this.#seen.has(message.n) || this.#seen.size >= NONCES_KEPT) return undefined;', 'if (this.#seen.size >= NONCES_KEPT) return undefined;', STORE_LIMITS, 'a replayed budget message is taken again'),
   m('store-budget-stale', 'src/store/budget-messages.ts', 'if (age > MESSAGE_FRESH_MS || age < -MESSAGE_FRESH_MS) return undefined;', '', STORE_LIMITS, 'an old budget message is taken'),
+  // cli/exec
+  m('exec-secret-variables-kept', 'src/cli/exec-environment.ts', '...(config.secretVariables ?? [])', '', EXEC, "variables the config file's secrets came from reach the child"),
+  m('exec-secret-values-kept', 'src/cli/exec-environment.ts', '|| holdsSecret(value, secrets)', '', EXEC, "a variable holding the secret's value reaches the child"),
+  m('exec-read-only-ignored', 'src/cli/exec.ts', 'const scoped = options.readOnly ? withReadOnlyRoutes(config) : config;', 'const scoped = config;', EXEC, '--read-only lets writes through'),
+  m('exec-token-not-required', 'src/cli/exec.ts', 'options.requireToken || ', '', EXEC, '--require-token asks nothing of callers'),
+  m('exec-no-drain', 'src/cli/exec.ts', '    await gateway.close();', '    await gateway.close(0);', EXEC, 'in-flight requests are cut when the child exits'),
+  m('exec-signal-status', 'src/cli/exec-child.ts', 'code ?? 128 + ', 'code ?? 1 + 0 * ', EXEC, 'a child killed by a signal gives exit status 1'),
+  m('exec-ctrl-c-twice', 'src/cli/exec-child.ts', 'if (TERMINAL_SIGNALS.has(signal) && terminalReachesChild()) return;', '', EXEC, 'Ctrl-C from a terminal reaches the child twice'),
 ];
