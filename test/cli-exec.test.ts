@@ -189,6 +189,61 @@ t.test('a config file whose main listener is a Unix socket: exec still serves it
   t.notOk(existsSync(socket) || existsSync(join(dir, 'env.sock')), 'no socket file was made: a serve of the same configuration may hold it');
 });
 
+/** A child that GETs PATH over GREENLAKE_PROXY_SOCKET (Host: localhost) and prints the status, the socket's mode and its own variables. */
+const SOCKET_FETCHER = `
+import { request } from 'node:http';
+import { statSync } from 'node:fs';
+const path = new URL(process.env.GREENLAKE_PROXY_URL_DSCC_US1).pathname + process.argv[1];
+const status = await new Promise((done, fail) => request({ socketPath: process.env.GREENLAKE_PROXY_SOCKET, path, headers: { host: 'localhost' } }, (res) => { res.resume(); done(res.statusCode); }).on('error', fail).end());
+const mode = (statSync(process.env.GREENLAKE_PROXY_SOCKET).mode & 0o777).toString(8);
+const own = Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('GREENLAKE_PROXY_')));
+process.stdout.write(JSON.stringify({ status, mode, own }));
+`;
+
+t.test('exec --socket PATH: the child reaches the proxy on a 0600 socket named in GREENLAKE_PROXY_SOCKET, removed when it ends', async (t) => {
+  const emu = await emulator(t);
+  const dir = mkdtempSync(join(tmpdir(), 'glx-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const socket = join(dir, 'exec.sock');
+  const file = await writeConfig(dir, emu, [`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`]);
+  const run = await execCommand(t, ['--config', file, '--socket', socket], [process.execPath, '--input-type=module', '-e', SOCKET_FETCHER, '/api/v1/volumes?limit=1'], { SECRET });
+  t.equal(run.code, 0, `exec ran the child: ${run.stderr}`);
+  const seen = JSON.parse(run.stdout.toString()) as { status: number; mode: string; own: Record<string, string> };
+  t.equal(seen.status, 200, 'a GET over the socket reached the emulator');
+  t.equal(seen.mode, '600', 'only its user can open the socket');
+  t.equal(seen.own['GREENLAKE_PROXY_SOCKET'], socket);
+  t.equal(seen.own['GREENLAKE_PROXY_URL'], 'http://localhost', 'the URLs name no TCP port: there is none');
+  t.equal(seen.own['GREENLAKE_PROXY_URL_DSCC_US1'], 'http://localhost/dscc/us1');
+  t.notOk(existsSync(socket), 'the socket file is gone once exec has ended');
+});
+
+t.test('exec --socket refuses --port beside it, and a route with only a port, before running anything', async (t) => {
+  const emu = await emulator(t);
+  const dir = mkdtempSync(join(tmpdir(), 'glx-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const marker = join(dir, 'ran');
+  const script = `require('node:fs').writeFileSync(${JSON.stringify(marker)}, '')`;
+  const plain = await writeConfig(dir, emu, [`  - { prefix: /dscc/us1, upstream: "${emu.url}" }`]);
+  const both = await exec(t, ['--config', plain, '--socket', join(dir, 's.sock'), '--port', '0'], script, { SECRET });
+  t.equal(both.code, 2);
+  t.match(both.stderr, /--socket and --port: choose one/);
+  const portOnly = await writeConfig(dir, emu, [`  - { port: ${await freePort()}, upstream: "${emu.url}" }`], [], 'port-only.yaml');
+  const refused = await exec(t, ['--config', portOnly, '--socket', join(dir, 's.sock')], script, { SECRET });
+  t.equal(refused.code, 2);
+  t.match(refused.stderr, /--socket: port:\d+ is a route with a port and no prefix: it cannot be served on a socket/);
+  t.notOk(existsSync(marker), 'the command never ran');
+});
+
+t.test('with a corporate proxy in the environment, NO_PROXY and no_proxy gain 127.0.0.1 and localhost; without one they are left as they are', async (t) => {
+  const print = "process.stdout.write(JSON.stringify([process.env.NO_PROXY ?? null, process.env.no_proxy ?? null]))";
+  const env = { GREENLAKE_CLIENT_ID: 'id', GREENLAKE_CLIENT_SECRET: 'a-secret-nobody-checks', GREENLAKE_TOKEN_URL: 'http://127.0.0.1:9/token' };
+  const behind = await exec(t, [], print, { ...env, HTTPS_PROXY: 'http://corporate.example:3128', NO_PROXY: '.corp.example, localhost' });
+  t.equal(behind.code, 0, behind.stderr);
+  t.same(JSON.parse(behind.stdout.toString()), ['.corp.example,localhost,127.0.0.1', '127.0.0.1,localhost']);
+  const direct = await exec(t, [], print, { ...env, NO_PROXY: '.corp.example' });
+  t.same(JSON.parse(direct.stdout.toString()), ['.corp.example', null]);
+});
+
 t.test('routes whose names give the same variable get none, with a warning', async (t) => {
   const emu = await emulator(t);
   const file = await writeConfig(t.testdir({}), emu, [`  - { prefix: /a-b, upstream: "${emu.url}" }`, `  - { prefix: /a_b, upstream: "${emu.url}" }`, `  - { prefix: /c, upstream: "${emu.url}" }`]);

@@ -3,6 +3,8 @@ import type { Env } from './command.ts';
 
 /** The proxy's base URL, in the child's environment. */
 export const URL_VARIABLE = 'GREENLAKE_PROXY_URL';
+/** With exec --socket: the socket file to connect to (curl --unix-socket "$GREENLAKE_PROXY_SOCKET"). */
+export const SOCKET_VARIABLE = 'GREENLAKE_PROXY_SOCKET';
 /** A token for tools that insist on one: good at exec's own proxy only, for as long as it runs. */
 export const TOKEN_VARIABLE = 'GREENLAKE_PROXY_TOKEN';
 
@@ -64,11 +66,28 @@ export function childEnvironment(parent: Env, config: ProxyConfig, secrets: read
     if (value === undefined || names.has(name) || isOwnVariable(name) || holdsSecret(value, secrets)) continue;
     child[name] = value;
   }
-  return { ...child, ...added };
+  return { ...child, ...loopbackNoProxy(parent), ...added };
+}
+
+const PROXY_VARIABLES = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy'];
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost'];
+
+/**
+ * With a corporate proxy in the environment, NO_PROXY and no_proxy gain 127.0.0.1 and localhost:
+ * a client that does not skip loopback by itself would send its requests for exec's proxy there.
+ */
+export function loopbackNoProxy(parent: Env): Record<string, string> {
+  if (!PROXY_VARIABLES.some((name) => (parent[name] ?? '') !== '')) return {};
+  const result: Record<string, string> = {};
+  for (const name of ['NO_PROXY', 'no_proxy']) {
+    const listed = (parent[name] ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    result[name] = [...listed, ...LOOPBACK_NAMES.filter((host) => !listed.includes(host))].join(',');
+  }
+  return result;
 }
 
 function isOwnVariable(name: string): boolean {
-  return name === TOKEN_VARIABLE || name === URL_VARIABLE || name.startsWith(`${URL_VARIABLE}_`);
+  return name === TOKEN_VARIABLE || name === SOCKET_VARIABLE || name === URL_VARIABLE || name.startsWith(`${URL_VARIABLE}_`);
 }
 
 function holdsSecret(value: string, secrets: readonly string[]): boolean {

@@ -1,10 +1,11 @@
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, readSecret, withReadOnlyRoutes, type ApiKeyConfig, type ProxyConfig } from '../config/index.ts';
+import { ConfigError, MAX_SOCKET_PATH_BYTES, readSecret, withReadOnlyRoutes, type ApiKeyConfig, type ListenConfig, type ProxyConfig } from '../config/index.ts';
 import { generateKey, hashKey } from '../inbound/index.ts';
 import { startGateway, type Gateway } from '../server/index.ts';
 import { UsageError, type CliOptions, type Env } from './command.ts';
 import { runChild } from './exec-child.ts';
-import { childEnvironment, routeVariables, secretValues, TOKEN_VARIABLE } from './exec-environment.ts';
+import { childEnvironment, routeVariables, secretValues, SOCKET_VARIABLE, TOKEN_VARIABLE } from './exec-environment.ts';
 import { loadFromCli } from './load.ts';
 import { commandLogger } from './logging.ts';
 
@@ -16,8 +17,8 @@ import { commandLogger } from './logging.ts';
 export async function runExec(options: CliOptions, env: Env): Promise<number> {
   // Logs on stderr, warnings and worse by default: stdout is the child's alone (an MCP server speaks JSON-RPC there).
   const logger = commandLogger(options, env, 'warn', 'stderr');
-  // Loopback and a free port whatever GREENLAKE_PROXY_HOST/PORT/SOCKET say: they are for serve.
-  const loaded = await loadFromCli({ ...options, host: '127.0.0.1', port: options.port ?? 0, allowUnauthenticated: false }, env);
+  // Loopback and a free port whatever GREENLAKE_PROXY_HOST/PORT/SOCKET say: they are for serve. exec's --socket is its own (privateListen).
+  const loaded = await loadFromCli({ ...options, host: '127.0.0.1', port: options.port ?? 0, socket: undefined, allowUnauthenticated: false }, env);
   const secrets = secretValues(loaded, await Promise.all(loaded.clients.map((client) => readSecret(client))));
   const token = generateKey();
   const config = privateConfig(loaded, options, token);
@@ -59,13 +60,33 @@ function privateConfig(config: ProxyConfig, options: CliOptions, token: string):
   const scoped = options.readOnly ? withReadOnlyRoutes(config) : config;
   return {
     ...scoped,
-    // Neither the file's listen.socket nor GREENLAKE_PROXY_SOCKET: a serve of the same configuration may hold it.
-    listen: { host: '127.0.0.1', port: options.port ?? 0 },
+    routes: options.socket === undefined ? scoped.routes : socketRoutes(scoped),
+    listen: privateListen(options),
     admin: undefined,
     inbound: tokenRequired ? { ...inbound, apiKeys: [execKey], jwt: undefined } : inbound,
     listenOverrides: undefined,
     listenIgnored: undefined,
   };
+}
+
+/**
+ * 127.0.0.1 on --port or a free port; with --socket, that socket file alone, mode 0600: no other
+ * user can connect, and no TCP port is open. Neither the file's listen.socket nor
+ * GREENLAKE_PROXY_SOCKET: a serve of the same configuration may hold it.
+ */
+function privateListen(options: CliOptions): ListenConfig {
+  if (options.socket === undefined) return { host: '127.0.0.1', port: options.port ?? 0 };
+  if (options.port !== undefined) throw new UsageError('--socket and --port: choose one (the proxy listens on one of them)');
+  const path = resolve(options.socket);
+  if (Buffer.byteLength(path) > MAX_SOCKET_PATH_BYTES) throw new UsageError(`--socket: too long for a Unix socket: at most ${MAX_SOCKET_PATH_BYTES} bytes as an absolute path`);
+  return { host: '127.0.0.1', port: 0, socket: { path, mode: 0o600 } };
+}
+
+/** On a socket, routes are served by prefix only: one on a port of its own alone cannot be. */
+function socketRoutes(config: ProxyConfig): ProxyConfig['routes'] {
+  const portOnly = config.routes.filter((route) => route.prefix === undefined).map((route) => `port:${route.port}`);
+  if (portOnly.length > 0) throw new UsageError(`--socket: ${portOnly.join(', ')} ${portOnly.length === 1 ? 'is a route' : 'are routes'} with a port and no prefix: it cannot be served on a socket (give it a prefix, or leave --socket out)`);
+  return config.routes.map((route) => ({ ...route, port: undefined }));
 }
 
 /** Started, or undefined when it could not be (said on stderr); a port in use is runCli's to explain. */
@@ -88,9 +109,13 @@ function checkUrlEnv(options: CliOptions, config: ProxyConfig): void {
 }
 
 function childVariables(options: CliOptions, config: ProxyConfig, gateway: Gateway, token: string, logger: Logger): Record<string, string> {
-  const { variables, ambiguous } = routeVariables(config, gateway);
+  const socket = config.listen.socket?.path;
+  // On a socket, URLs name no host to connect to: clients take the socket (curl --unix-socket) and send Host: localhost.
+  const base = socket === undefined ? gateway : { url: 'http://localhost', portUrls: new Map<string, string>() };
+  const { variables, ambiguous } = routeVariables(config, base);
+  if (socket !== undefined) variables[SOCKET_VARIABLE] = socket;
   if (ambiguous.length > 0) logger.warn({ variables: ambiguous }, 'exec: several routes give these variable names: none of them is set');
-  for (const { name, prefix } of options.urlEnv) variables[name] = `${gateway.url}${prefix}`;
+  for (const { name, prefix } of options.urlEnv) variables[name] = `${base.url}${prefix}`;
   variables[TOKEN_VARIABLE] = token;
   for (const name of options.tokenEnv) variables[name] = token;
   return variables;
