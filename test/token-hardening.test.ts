@@ -249,6 +249,19 @@ t.test('a keeper nobody asks during its cool-down does not retry by itself', asy
   t.equal(tokens.received.length, 1, 'one fetch: the one the request asked for');
 });
 
+t.test('a token that expires while its refreshes fail is dropped: status shows none held, and a keeper nobody asks goes quiet', async (t) => {
+  // 1: a token living 2 s (refreshed after 1.6 s); then the endpoint only fails, so the background retries fail past its expiry.
+  const tokens = await tokenServer(t, (req, res, n) => (n === 1 ? tokenAnswer(2)(req, res, n) : sendJson(res, 503, { error: 'temporarily_unavailable' })));
+  const upstream = await anyTokenUpstream(t);
+  const gw = await proxy(t, configWith(tokens, upstream, {}, { tokens: { minTtlSeconds: 0, maxAttempts: 1, backoffBaseMs: 100, backoffMaxMs: 100 } }));
+  const http = client(t);
+  t.equal((await call(http, `${gw.url}/api/1`)).status, 200);
+  await eventually('the expired token was dropped after a failed refresh', async () => (await statusTokens(http, gw.url))[0]?.expiresAt === null, 15_000);
+  const [status] = await statusTokens(http, gw.url);
+  t.equal(status?.state, 'failing', 'failing, with no token held');
+  t.ok(tokens.received.length >= 2, `the refresh was tried (${tokens.received.length} token requests)`);
+});
+
 // ---------------------------------------------------------------------------------------------
 // 17 section 1
 
