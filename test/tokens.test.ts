@@ -140,7 +140,8 @@ t.test('invalid_client: 502 carrying the OAuth error, not retried, no secret in 
 
 t.test('token endpoint down: 504 within tokenWaitMs, then the proxy recovers by itself', async (t) => {
   const emu = await emulator(t);
-  const gw = await proxy(t, configFor(emu, { tokens: FAST_RETRIES, timeouts: { tokenWaitMs: 300, tokenRequestMs: 200 } }));
+  // A round of four 1 s attempts outlasts the 1.5 s a request waits (the 504); a 500 answers well within it (the 502), on a busy machine too.
+  const gw = await proxy(t, configFor(emu, { tokens: FAST_RETRIES, timeouts: { tokenWaitMs: 1500, tokenRequestMs: 1000 } }));
   const http = client(t);
   emu.setTokenFault({ kind: 'hang' });
   const down = await call(http, `${gw.url}/com/us-west/echo/a`);
