@@ -131,6 +131,14 @@ function report(results: readonly Result[]): void {
   for (const r of results.filter((x) => x.verdict === 'survived' || x.verdict === 'not-applicable')) {
     console.log(`${r.verdict}: ${r.mutant.id} (${r.mutant.file}): ${r.mutant.what}${r.detail ? `; ${r.detail}` : ''}`);
   }
+  // Per folder of src/ (tokens/, proxy/, ...): where the gaps are.
+  const folders = [...new Set(results.map((r) => r.mutant.file.split('/')[1] ?? r.mutant.file))].sort();
+  for (const folder of folders) {
+    const mine = results.filter((r) => r.mutant.file.split('/')[1] === folder);
+    const caught = mine.filter((r) => r.verdict === 'killed' || r.verdict === 'timeout').length;
+    const counted = caught + mine.filter((r) => r.verdict === 'survived').length;
+    console.log(`  ${`${folder}/`.padEnd(10)} ${caught} of ${counted} caught${counted === 0 ? '' : ` (${((100 * caught) / counted).toFixed(1)} %)`}`);
+  }
   const score = applicable === 0 ? 0 : (100 * killed) / applicable;
   console.log(`\nmutation score: ${killed} of ${applicable} mutants caught (${score.toFixed(1)} %); ${count('timeout')} by timeout, ${count('not-applicable')} not applicable`);
 }
