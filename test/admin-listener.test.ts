@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import t from 'tap';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { startServe, writeServeConfig } from './helpers/cli.ts';
-import { call, client, configFor, emulator, proxy } from './helpers/index.ts';
+import { call, client, configFor, emulator, eventually, proxy } from './helpers/index.ts';
 
 
 /** Whether a promise has settled by now. Checked after the event loop turned once (POST /-/quit asks with setImmediate). */
@@ -55,7 +55,7 @@ t.test('the admin listener serves probes and metrics only, and never forwards', 
   // Readiness turns 503 on the admin listener too while the gateway drains (what the kubelet probes).
   emu.setApiFault({ kind: 'delay', ms: 600 });
   const inflight = call(client(t), `${gw.url}/dscc/us1/api/v1/volumes`);
-  while (emu.apiRequests.length < 2) await new Promise((r) => setTimeout(r, 10));
+  await eventually('the slow request reached the upstream', () => emu.apiRequests.length >= 2);
   const closing = gw.gateway.close(5000);
   const during = await call(http, `${admin}/-/readyz`).catch(() => ({ status: 0 }));
   t.not(during.status, 200, 'not ready while draining (503, or the connection is refused)');
@@ -119,7 +119,7 @@ t.test('serve: POST /-/quit makes the process drain and exit 0', async (t) => {
   // A request still upstream when the quit comes is finished before the exit.
   emu.setApiFault({ kind: 'delay', ms: 500 });
   const slow = call(client(t), `${url}/dscc/us1/api/v1/volumes`);
-  while (emu.apiRequests.length < 2) await new Promise((r) => setTimeout(r, 10));
+  await eventually('the slow request reached the upstream', () => emu.apiRequests.length >= 2);
   const quit = await call(http, `${url}/-/quit`, { method: 'POST' });
   t.equal(quit.status, 202);
   t.equal((await slow).status, 200, 'the in-flight request finished');

@@ -32,7 +32,7 @@ t.test('serve: requests flow, SIGTERM drains in-flight requests and exits 0, log
 
   emu.setApiFault({ kind: 'delay', ms: 1000 });
   const slow = call(http, `${proc.url}/dscc/us1/api/v1/storage-systems`);
-  while (emu.apiRequests.length < 2) await new Promise((r) => setTimeout(r, 20));
+  await eventually('the slow request reached the upstream', () => emu.apiRequests.length >= 2);
   proc.child.kill('SIGTERM');
   const [[code]] = await Promise.all([proc.exited, slow.then((r) => t.equal(r.status, 200, 'the in-flight request finished'))]);
   t.equal(code, 0, 'exit status 0 after SIGTERM');

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import t from 'tap';
+import './helpers/fixtures.ts';
 import { ConfigError, loadConfig } from '../src/config/index.ts';
 import { createLogger, startGateway } from '../src/server/index.ts';
 

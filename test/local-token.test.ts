@@ -161,6 +161,14 @@ t.test('with inbound API keys, the token endpoint requires one, and the stand-in
   t.equal(renewed.status, 401, 'a stand-in cannot buy another (it would outlive what it stands for)');
   const renewedByBearer = await tokenRequest(http, url, { headers: { authorization: `Bearer ${byForm}` }, body: 'grant_type=client_credentials' });
   t.equal(renewedByBearer.status, 401);
+  const renewedByHeader = await tokenRequest(http, url, { headers: { 'x-api-key': byForm }, body: 'grant_type=client_credentials' });
+  for (const refusal of [renewed, renewedByBearer, renewedByHeader]) {
+    t.strictSame(
+      refusal.json(),
+      { error: 'invalid_client', error_description: 'a stand-in token cannot be exchanged for another: present your API key or JWT' },
+      'the refusal says a stand-in was presented, and what to present instead',
+    );
+  }
   assertNoCredentialsIn(t, gw.logs, [TOOL_KEY, byForm, byBasic, byHeader]);
 });
 

@@ -57,6 +57,16 @@ t.test('Location rewriting respects path boundaries: base path /redirect does no
   t.equal(await locationFor('../a'), '../a');
 });
 
+t.test('a network-path Location (//host/x) from an upstream without a base path names another host: passed unchanged, never mapped under the prefix', async (t) => {
+  const emu = await emulator(t);
+  // No base path: every root-relative Location is under it, so only the // check keeps //host apart.
+  const gw = await proxy(t, configFor(emu, { routes: [{ prefix: '/r', upstream: emu.url }] }));
+  const http = client(t);
+  const locationFor = async (to: string): Promise<unknown> => (await call(http, `${gw.url}/r/redirect?to=${encodeURIComponent(to)}`)).headers.location;
+  t.equal(await locationFor('//example.com/a?q=1'), '//example.com/a?q=1', 'another host: unchanged');
+  t.equal(await locationFor('/a?q=1'), '/r/a?q=1', 'a root-relative one on the same route is mapped');
+});
+
 t.test('root-relative Location on a port route: unchanged without a base path, and it resolves', async (t) => {
   const emu = await emulator(t);
   const port = await freePort();

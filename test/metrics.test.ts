@@ -9,6 +9,7 @@ import {
   configFor,
   DEMO_SECRET,
   emulator,
+  eventually,
   proxy,
   tokensSeenBy,
   type Answer,
@@ -183,7 +184,7 @@ t.test('in-flight gauge counts a request held upstream, then returns to 0', asyn
   t.equal((await call(http, `${gw.url}/dscc/us1/api/v1/volumes`)).status, 200, 'a token first, so the held request waits only upstream');
   emu.setApiFault({ kind: 'delay', ms: 1000 });
   const held = call(client(t), `${gw.url}/dscc/us1/api/v1/volumes`);
-  while (emu.apiRequests.length < 2) await new Promise((r) => setTimeout(r, 10));
+  await eventually('the slow request reached the upstream', () => emu.apiRequests.length >= 2);
   const during = await scrape(t, http, adminUrl);
   t.equal(valueOf(during.metrics, 'greenlake_proxy_inflight_requests'), 1, 'the held request is in flight');
   t.equal(

@@ -110,6 +110,44 @@ t.test('shared token locks in a real Redis', { skip: redisSkip }, async (t) => {
     t.equal(store.locks.length, 0, 'no lock was needed');
   });
 
+  t.test('a replica that found no token, and takes the lock just after another holder wrote one and let go, takes that token: no second fetch', async (t) => {
+    const prefix = `glp-reread-${randomBytes(4).toString('hex')}:`;
+    const real = await storeOf(t, redis, prefix);
+    const slot = real.slot(['team', 'region']);
+    const holder = watched(real);
+    // The late replica's first read sees the store empty, and its answer arrives only after the holder has written and unlocked.
+    const holderDone = Promise.withResolvers<void>();
+    let lateReads = 0;
+    const late: TokenStore = {
+      ...watched(real),
+      read: async (s) => {
+        const value = await real.read(s);
+        if (++lateReads === 1) await holderDone.promise;
+        return value;
+      },
+    };
+    const holderFetch = pendingFetch();
+    let lateFetches = 0;
+    const lateFetch = async (): Promise<IssuedToken> => {
+      lateFetches += 1;
+      return { accessToken: 'token-of-the-late-one', expiresAt: Date.now() + 900_000, lifetimeSource: 'expires_in' };
+    };
+    const options = { slot, waitMs: 60_000, lockTtlMs: 5_000, minTtlMs: 0 };
+
+    const lateToken = sharedFetch(lateFetch, { ...options, store: late }).fetchToken(ENDPOINT);
+    await eventually('the late replica read the empty store', () => lateReads === 1, REDIS_WAIT_MS);
+    const holderToken = sharedFetch(holderFetch.fetch, { ...options, store: holder }).fetchToken(ENDPOINT);
+    await eventually('the holder took the lock and fetches', () => holderFetch.calls() === 1, REDIS_WAIT_MS);
+    holderFetch.finish('token-of-the-holder');
+    t.equal((await holderToken).accessToken, 'token-of-the-holder');
+    await holder.unlocks[0];
+    holderDone.resolve();
+
+    t.equal((await lateToken).accessToken, 'token-of-the-holder', 'the late replica took the token written while it looked away');
+    t.equal(lateFetches, 0, 'and fetched none of its own');
+    t.equal(lateReads, 2, 'it looked again once it held the lock');
+  });
+
   t.test('a lock planted by someone else delays a replica by at most tokenWaitMs: then it fetches locally, once', async (t) => {
     const emu = await emulator(t);
     const prefix = `glp-planted-${randomBytes(4).toString('hex')}:`;

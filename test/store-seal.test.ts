@@ -19,6 +19,11 @@ t.test('a sealed value opens only with the same key under the same key name', as
   body[0] = body[0]! ^ 1;
   t.equal(sealer.open([...parts.slice(0, 3), body.toString('base64url')].join('.'), 'p:token:abc'), undefined, 'tampered: does not open');
   t.equal(sealer.open('garbage', 'p:token:abc'), undefined);
+  // The key id and version are not in the ciphertext: only open's own check refuses a value relabelled to another key or format.
+  const relabelled = (at: number, text: string): string => parts.map((part, i) => (i === at ? text : part)).join('.');
+  t.equal(sealer.open(relabelled(1, new Sealer(randomBytes(32).toString('base64')).keyId), 'p:token:abc'), undefined, 'labelled with another key id: does not open');
+  t.equal(sealer.open(relabelled(0, 'v2'), 'p:token:abc'), undefined, 'labelled with another format version: does not open');
+  t.equal(sealer.open(relabelled(1, sealer.keyId), 'p:token:abc'), secret, 'the same labels still open (the relabelling is what is refused)');
 });
 
 t.test('key names hide the identity and depend on the key', async (t) => {

@@ -67,8 +67,9 @@ t.test('lifetime comes from expires_in, else from the JWT exp', async (t) => {
 });
 
 t.test('the token is refreshed in the background and requests never wait for it', async (t) => {
-  // 13 s tokens with a 10 s safety margin: usable 3 s, refreshed after 80 % of that.
-  const emu = await emulator(t, { tokenLifetimeSeconds: 13 });
+  // 22 s tokens with a 10 s safety margin: usable 12 s, refreshed after 80 % of that (9.6 s), so the
+  // checks below have 2.4 s while the refresh hangs and the token is still usable, even on a busy machine.
+  const emu = await emulator(t, { tokenLifetimeSeconds: 22 });
   const gw = await proxy(t, configFor(emu, { tokens: FAST_RETRIES }));
   const http = client(t);
   t.equal((await call(http, `${gw.url}/com/us-west/echo/1`)).status, 200);
@@ -76,7 +77,7 @@ t.test('the token is refreshed in the background and requests never wait for it'
   emu.setTokenFault({ kind: 'hang' });
   // The background refresh now hangs; requests keep being served with the cached token.
   for (let i = 0; i < 5; i++) t.equal((await call(http, `${gw.url}/com/us-west/echo/2`)).status, 200);
-  await waitFor(() => emu.tokenRequests.length === 2, 'the background refresh started');
+  await waitFor(() => emu.tokenRequests.length === 2, 'the background refresh started', 20_000);
   t.equal((await call(http, `${gw.url}/com/us-west/echo/3`)).status, 200, 'served while the refresh hangs');
   t.equal(emu.apiRequests.at(-1)?.headers.authorization, firstToken, 'with the still-valid token');
   emu.setTokenFault(undefined);
@@ -88,7 +89,8 @@ t.test('a token that expires within minTtlSeconds is never forwarded', async (t)
   const http = client(t);
   t.equal((await call(http, `${gw.url}/com/us-west/echo/1`)).status, 200);
   emu.setTokenFault({ kind: 'hang' });
-  await delay(2200); // the token now has less than 10 s left
+  // The event, not a sleep: the status says the cached token is no longer usable (its refresh hangs).
+  await waitFor(async () => (await tokenStates(http, gw.url))[0] === 'fetching', 'the token has less than minTtlSeconds left');
   const res = await call(http, `${gw.url}/com/us-west/echo/2`);
   t.equal(res.status, 504, 'the request waited for a fresh token, then timed out');
   t.equal(res.json().errorCode, 'GREENLAKE_PROXY_TOKEN_TIMEOUT');
@@ -138,7 +140,8 @@ t.test('invalid_client: 502 carrying the OAuth error, not retried, no secret in 
 
 t.test('token endpoint down: 504 within tokenWaitMs, then the proxy recovers by itself', async (t) => {
   const emu = await emulator(t);
-  const gw = await proxy(t, configFor(emu, { tokens: FAST_RETRIES, timeouts: { tokenWaitMs: 300, tokenRequestMs: 200 } }));
+  // A round of four 1 s attempts outlasts the 1.5 s a request waits (the 504); a 500 answers well within it (the 502), on a busy machine too.
+  const gw = await proxy(t, configFor(emu, { tokens: FAST_RETRIES, timeouts: { tokenWaitMs: 1500, tokenRequestMs: 1000 } }));
   const http = client(t);
   emu.setTokenFault({ kind: 'hang' });
   const down = await call(http, `${gw.url}/com/us-west/echo/a`);
@@ -146,7 +149,8 @@ t.test('token endpoint down: 504 within tokenWaitMs, then the proxy recovers by 
   t.equal(down.json().errorCode, 'GREENLAKE_PROXY_TOKEN_TIMEOUT');
 
   emu.setTokenFault({ kind: 'status', status: 500 });
-  await delay(400);
+  // Once a round has failed on a 500 (the hanging one, or the one after it), however long that took.
+  await waitFor(async () => /500/.test((await tokenErrors(http, gw.url))[0] ?? ''), 'a round failed on the 500');
   const failing = await call(http, `${gw.url}/com/us-west/echo/b`);
   t.equal(failing.status, 502, 'after every retry failed: 502');
   t.equal(failing.json().errorCode, 'GREENLAKE_PROXY_TOKEN_UNAVAILABLE');
@@ -217,6 +221,20 @@ t.test('clientSecretFile is re-read: fixing the file fixes the proxy without a r
   await waitFor(async () => (await call(http, `${gw.url}/glp/global/devices/v1/devices`)).status === 200, 'works again');
   t.pass('the rotated secret was picked up');
 });
+
+/** The status of the tokens of the /com/us-west route (each route prefix is a region of its own). */
+async function tokenStatus(http: ReturnType<typeof client>, url: string): Promise<Array<{ state: string; lastError: { message: string } | null }>> {
+  const { tokens } = (await call(http, `${url}/-/status`)).json<{ tokens: Array<{ region: string; state: string; lastError: { message: string } | null }> }>();
+  return tokens.filter((token) => token.region === '/com/us-west');
+}
+
+async function tokenStates(http: ReturnType<typeof client>, url: string): Promise<string[]> {
+  return (await tokenStatus(http, url)).map((token) => token.state);
+}
+
+async function tokenErrors(http: ReturnType<typeof client>, url: string): Promise<Array<string | undefined>> {
+  return (await tokenStatus(http, url)).map((token) => token.lastError?.message);
+}
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -42,8 +42,16 @@ export function answerOutsideFastify(server: Server, logger: FastifyBaseLogger):
  */
 export function answerClientError(err: { code?: string }, socket: Socket, logger: FastifyBaseLogger): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const error = fromClientError(err);
   const id = randomUUID();
+  if (err.code === 'HPE_INVALID_EOF_STATE') {
+    // The caller ended the connection inside a request (a hung-up upload): that request can never
+    // complete, and waiting for its answer would hold its upstream request until a timeout. Node's
+    // own default without a clientError handler: destroy, which aborts the upstream request.
+    logger.info({ reqId: id, parserError: err.code, closedWithoutAnswer: true }, 'caller closed the connection in the middle of a request');
+    socket.destroy();
+    return;
+  }
+  const error = fromClientError(err);
   const midAnswer = closeAfterAnswersDue(socket);
   logger.info({ reqId: id, code: error.code, parserError: err.code, ...(midAnswer && { closedWithoutAnswer: true }) }, 'request refused by the HTTP parser');
   if (midAnswer) return;

@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEMO_CLIENT, type Emulator } from '../../src/emulator/index.ts';
 import type { Tap } from './index.ts';
+import './fixtures.ts';
 
 /** The real command line, run with this Node (24). */
 export const MAIN = new URL('../../src/cli/main.js', import.meta.url).pathname;

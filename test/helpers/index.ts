@@ -5,6 +5,7 @@ import { Agent, type Dispatcher } from 'undici';
 import type { ProxyConfig } from '../../src/config/index.ts';
 import { DEMO_CLIENT, startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator/index.ts';
 import type { Gateway } from '../../src/server/index.ts';
+import './fixtures.ts';
 
 export type Tap = Test;
 
