@@ -5,12 +5,10 @@
  * config/kubernetes/*.yaml is loaded the way its container would load it, and its probes are
  * sent to the listener they name.
  */
-import type { SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +17,8 @@ import YAML from 'yaml';
 import { isLoopbackAddress, loadConfig, parseConfig, type ProxyConfig } from '../src/config/index.ts';
 import { DEMO_CLIENT } from '../src/emulator/index.ts';
 import { createLogger, startGateway } from '../src/server/index.ts';
-import { all, envOf, execForm, healthcheckOf, last, parseDockerfile, run, runCommand, runFlags, startListening, withNode, type Stage } from './helpers/dockerfile.ts';
-import { call, client, emulator, type Tap } from './helpers/index.ts';
+import { all, envOf, last, parseDockerfile, run } from './helpers/dockerfile.ts';
+import { call, client, emulator } from './helpers/index.ts';
 import { freePort } from './security/support.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
