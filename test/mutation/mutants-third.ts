@@ -14,7 +14,7 @@ const LOCATION = ['test/location-prefix.test.ts', 'test/forwarding.test.ts'];
 const ROUTES = ['test/forwarding.test.ts', 'test/nested-prefixes.test.ts', 'test/security/http-edges.test.ts'];
 const REPLAY = ['test/replay-body-limit.test.ts', 'test/tokens.test.ts'];
 const BUDGET = ['test/rate-limit-budget.test.ts', 'test/rate-limit-retry-after-first.test.ts'];
-const ACCESS = ['test/security/access-rules.test.ts'];
+const ACCESS = ['test/security/access-rules.test.ts', 'test/security/allow-any-rule-permits.test.ts'];
 const KEYS = ['test/security/api-keys.test.ts', 'test/security/access-rules.test.ts'];
 const ADMIN = ['test/security/admin-scope.test.ts', 'test/security/api-keys.test.ts'];
 const JWT = ['test/security/jwt.test.ts'];
@@ -38,7 +38,7 @@ export const THIRD_MUTANTS: readonly Mutant[] = [
   m('t3-proxy-location-no-boundary', 'src/proxy/headers.ts', "return rest === '' || '/?#'.includes(rest.charAt(0)) ? rest : undefined;", 'return rest;', LOCATION, 'Location rewriting ignores path boundaries: /base also rewrites /basement'),
   m('t3-proxy-prefix-no-boundary', 'src/proxy/route-table.ts', "return next === '' || next === '/' || next === '?' ? rawUrl.slice(prefix.length) : undefined;", 'return rawUrl.slice(prefix.length);', ROUTES, 'a route prefix matches inside a segment: /glpx is routed as /glp + x'),
   m('t3-proxy-shortest-prefix-first', 'src/proxy/route-table.ts', 'b.mountPrefix.length - a.mountPrefix.length', 'a.mountPrefix.length - b.mountPrefix.length', ROUTES, 'routes are tried shortest prefix first: a nested route is shadowed by its parent'),
-  m('t3-proxy-dot-segment-params', 'src/proxy/route-table.ts', "const name = segment.split(';', 1)[0];", 'const name = segment;', ROUTES, 'a dot segment with ;params (..;/) is forwarded instead of refused'),
+  m('t3-proxy-dot-segment-params', 'src/proxy/route-table.ts', "const name = segment.split(';', 1)[0];", 'const name = segment;', [...ROUTES, 'test/security/hygiene.test.ts'], 'a dot segment with ;params (..;/) is forwarded instead of refused'),
   m('t3-proxy-replay-streamed-body', 'src/proxy/forward.ts', 'if (renewed && body.replayable) {', 'if (renewed) {', REPLAY, 'after a 401 a request whose body was streamed (not held) is replayed without its body'),
   m('t3-proxy-429-full-allowance-again', 'src/proxy/forward.ts', 'return budget.settings.maxWaitMs - request.proxy.heldMs;', 'return budget.settings.maxWaitMs;', BUDGET, 'a request held and then answered 429 may be held a second full maxWaitMs'),
   m('t3-proxy-timeout-status-502', 'src/proxy/errors.ts', 'GREENLAKE_PROXY_UPSTREAM_TIMEOUT: 504,', 'GREENLAKE_PROXY_UPSTREAM_TIMEOUT: 502,', ['test/forwarding.test.ts'], 'an upstream timeout is answered 502 instead of 504'),
