@@ -8,6 +8,8 @@
  *   npm run mutation -- --jobs 1 --list    one at a time; --list prints the mutants and stops
  *   npm run mutation -- --set independent  the second set (mutants-independent.ts), written by
  *                                          someone who had not read the first; default: --set main
+ *   npm run mutation -- --set third        a third set (mutants-third.ts), written by someone who
+ *                                          had read neither
  *
  * The score is given per folder (tokens/, proxy/, ...) and in all.
  */
@@ -18,6 +20,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { INDEPENDENT_MUTANTS } from './mutants-independent.ts';
 import { MUTANTS, type Mutant } from './mutants.ts';
+import { THIRD_MUTANTS } from './mutants-third.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 /** What a scratch copy needs to run tests; node_modules is linked, not copied. */
@@ -41,7 +44,7 @@ const { values } = parseArgs({
     set: { type: 'string', default: 'main' },
   },
 });
-const SETS: Readonly<Record<string, readonly Mutant[]>> = { main: MUTANTS, independent: INDEPENDENT_MUTANTS };
+const SETS: Readonly<Record<string, readonly Mutant[]>> = { main: MUTANTS, independent: INDEPENDENT_MUTANTS, third: THIRD_MUTANTS };
 const set = SETS[values.set];
 if (set === undefined) {
   console.error(`--set ${values.set}: no such set (${Object.keys(SETS).join(', ')})`);
