@@ -257,3 +257,32 @@ export async function stopChild(child: ChildProcess, graceMs = 5000, descendants
   for (const pid of descendants) safe(() => process.kill(pid, 'SIGKILL'));
   untrack(child);
 }
+
+/** /proc/<pid>/status memory lines (bytes) and thread count: where RSS lives (anonymous or file pages). */
+export interface MemoryDetail {
+  readonly rss: number;
+  readonly rssAnon: number;
+  readonly rssFile: number;
+  readonly hwm: number;
+  /** VmData: the heap and anonymous mappings, resident or not (glibc malloc arenas show here). */
+  readonly vmData: number;
+  readonly threads: number;
+}
+
+export function memoryDetail(pid: number): MemoryDetail | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const field = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    rss: field('VmRSS') * 1024,
+    rssAnon: field('RssAnon') * 1024,
+    rssFile: field('RssFile') * 1024,
+    hwm: field('VmHWM') * 1024,
+    vmData: field('VmData') * 1024,
+    threads: field('Threads'),
+  };
+}
