@@ -286,3 +286,35 @@ export function memoryDetail(pid: number): MemoryDetail | undefined {
     threads: field('Threads'),
   };
 }
+
+/** Resident bytes by kind of mapping, from /proc/<pid>/smaps: brk heap (glibc's main arena), anonymous mmaps (V8's heap, other malloc arenas, thread stacks), file pages. */
+export interface RssByMapping {
+  readonly brkHeap: number;
+  readonly anonymous: number;
+  readonly file: number;
+  readonly other: number;
+  readonly anonymousMappings: number;
+}
+
+export function rssByMapping(pid: number): RssByMapping | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const totals = { brkHeap: 0, anonymous: 0, file: 0, other: 0, anonymousMappings: 0 };
+  let kind: 'brkHeap' | 'anonymous' | 'file' | 'other' = 'other';
+  for (const line of text.split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1] ?? '';
+      kind = name === '[heap]' ? 'brkHeap' : name === '' ? 'anonymous' : name.startsWith('/') ? 'file' : 'other';
+      if (kind === 'anonymous') totals.anonymousMappings++;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) totals[kind] += Number(rss[1]) * 1024;
+  }
+  return totals;
+}

@@ -16,7 +16,7 @@ import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { LoadGenerator, makeTempDir, PREFIX, removeTempDir, REPO_ROOT, SMALL_PATH, startGreenlakeProxy, startUpstream, type Target, type Upstream } from './harness.ts';
 import { inspectorUrl, readInside, takeHeapSnapshot, type InsideMemory } from './inspector.ts';
 import type { LoadRequest, LoadResult } from './load-types.ts';
-import { cpuSeconds, killAll, machineBusySeconds, memoryDetail, MIB, type MemoryDetail } from './proc.ts';
+import { cpuSeconds, killAll, machineBusySeconds, memoryDetail, MIB, rssByMapping, type MemoryDetail, type RssByMapping } from './proc.ts';
 
 const USAGE = `usage: node test/bench/soak.ts [options]
 
@@ -64,6 +64,7 @@ export interface SoakSample {
   /** CPU seconds of the whole machine in this period (all cores). */
   readonly machineBusySec: number;
   readonly proc: MemoryDetail;
+  readonly mappings: RssByMapping | undefined;
   readonly inside: InsideMemory;
   readonly logBytes: number;
 }
@@ -216,6 +217,7 @@ async function sample(
     loadgenCpuSec: period.loadgenCpuSec,
     machineBusySec,
     proc,
+    mappings: rssByMapping(pid),
     inside,
     logBytes,
   };
@@ -339,6 +341,8 @@ const SERIES = {
   arrayBuffers: (s: SoakSample) => s.inside.arrayBuffers,
   mallocedMemory: (s: SoakSample) => s.inside.mallocedMemory,
   vmData: (s: SoakSample) => s.proc.vmData,
+  brkHeap: (s: SoakSample) => s.mappings?.brkHeap ?? Number.NaN,
+  anonMappings: (s: SoakSample) => s.mappings?.anonymous ?? Number.NaN,
 } as const;
 type SeriesKey = keyof typeof SERIES;
 
@@ -378,9 +382,9 @@ export function formatSoak(results: SoakResults): string {
   for (const m of meta.settings.mix) lines.push(`  ${m}`);
   for (const n of meta.notes) lines.push(`note: ${n}`);
   lines.push('');
-  lines.push('MiB; heap, external and arrayBuffers after a forced full GC; rssAnon = RssAnon (not file pages); malloced = V8 malloced_memory');
+  lines.push('MiB; heap, external and arrayBuffers after a forced full GC; rssAnon = RssAnon (not file pages); malloced = V8 malloced_memory; brkHeap = resident [heap] (the glibc main arena); anonMaps = resident anonymous mappings (V8 heap, other arenas, stacks)');
   lines.push(
-    `${['min', 'rss', 'rssAnon', 'heapUsed', 'heapTotal', 'external', 'arrayBuf', 'malloced', 'vmData', 'requests', 'req/s', 'non2xx', 'errors', 'tokens', 'cpu s', 'handles'].map((h) => h.padStart(10)).join('')}`,
+    `${['min', 'rss', 'rssAnon', 'heapUsed', 'heapTotal', 'external', 'arrayBuf', 'malloced', 'vmData', 'brkHeap', 'anonMaps', 'requests', 'req/s', 'non2xx', 'errors', 'tokens', 'cpu s', 'handles'].map((h) => h.padStart(10)).join('')}`,
   );
   for (const s of samples) {
     lines.push(
@@ -394,6 +398,8 @@ export function formatSoak(results: SoakResults): string {
         mib(s.inside.arrayBuffers),
         mib(s.inside.mallocedMemory),
         mib(s.proc.vmData),
+        mib(s.mappings?.brkHeap ?? Number.NaN),
+        mib(s.mappings?.anonymous ?? Number.NaN),
         String(s.requests),
         s.periodRps.toFixed(0),
         String(s.periodNon2xx),
