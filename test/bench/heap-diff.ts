@@ -73,4 +73,4 @@ function main(): void {
   process.stdout.write(`${out.join('\n')}\n`);
 }
 
-main();
+if (import.meta.main) main();

@@ -14,9 +14,10 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulator, type Emulator } from '../../src/emulator/index.ts';
 import { LoadGenerator, makeTempDir, PREFIX, removeTempDir, REPO_ROOT, SMALL_PATH, startGreenlakeProxy, startUpstream, type Target, type Upstream } from './harness.ts';
-import { inspectorUrl, readInside, takeHeapSnapshot, type InsideMemory } from './inspector.ts';
+import { inspectorUrl, readInside, takeHeapSnapshot } from './inspector.ts';
 import type { LoadRequest, LoadResult } from './load-types.ts';
-import { cpuSeconds, killAll, machineBusySeconds, memoryDetail, MIB, rssByMapping, type MemoryDetail, type RssByMapping } from './proc.ts';
+import { cpuSeconds, killAll, machineBusySeconds, memoryDetail, rssByMapping } from './proc.ts';
+import { computeSlopes, formatSoak, mib, type SoakResults, type SoakSample } from './soak-report.ts';
 
 const USAGE = `usage: node test/bench/soak.ts [options]
 
@@ -28,6 +29,7 @@ const USAGE = `usage: node test/bench/soak.ts [options]
   --log-level L          the proxy's LOG_LEVEL (default info, one line per request, to a file)
   --malloc-arena-max N   run the proxy with MALLOC_ARENA_MAX=N (glibc malloc arenas)
   --node-args=ARGS       extra node options for the proxy (with =)
+  --no-gc                no inspector, no forced GC: RSS from /proc only (a control: what a user's process does)
   --snapshots LIST       minutes at which to write a heap snapshot (e.g. 20,40) into --snapshot-dir
   --snapshot-dir DIR     default /tmp
   --tag T                appended to the results' file name
@@ -47,40 +49,7 @@ interface Options {
   snapshots: number[];
   snapshotDir: string;
   jsonFile: string;
-}
-
-/** One reading: after each load period (minute 0 is right after the first request). */
-export interface SoakSample {
-  readonly minute: number;
-  /** Answers so far (all kinds) and this period's. */
-  readonly requests: number;
-  readonly periodRequests: number;
-  readonly periodNon2xx: number;
-  readonly periodErrors: number;
-  readonly periodRps: number;
-  readonly tokenRequests: number;
-  readonly proxyCpuSec: number;
-  readonly loadgenCpuSec: number;
-  /** CPU seconds of the whole machine in this period (all cores). */
-  readonly machineBusySec: number;
-  readonly proc: MemoryDetail;
-  readonly mappings: RssByMapping | undefined;
-  readonly inside: InsideMemory;
-  readonly logBytes: number;
-}
-
-export interface SoakResults {
-  readonly meta: {
-    readonly date: string;
-    readonly commit: string;
-    readonly node: string;
-    readonly cpus: number;
-    readonly kernel: string;
-    readonly settings: Omit<Options, 'jsonFile' | 'snapshotDir'> & { readonly mix: readonly string[] };
-    readonly notes: string[];
-  };
-  readonly samples: SoakSample[];
-  slopes?: Slopes;
+  forcedGc: boolean;
 }
 
 class UsageError extends Error {}
@@ -104,6 +73,7 @@ function parseOptions(argv: string[]): Options | { report: string } {
         tag: { type: 'string' },
         json: { type: 'string' },
         report: { type: 'string' },
+        'no-gc': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }).values;
@@ -135,6 +105,7 @@ function parseOptions(argv: string[]): Options | { report: string } {
     snapshots,
     snapshotDir: resolve(values['snapshot-dir'] ?? '/tmp'),
     jsonFile: resolve(values.json ?? defaultJson),
+    forcedGc: !values['no-gc'],
   };
 }
 
@@ -185,14 +156,14 @@ function mixOf(options: Options): string[] {
 
 async function sample(
   target: Target,
-  wsUrl: string,
+  wsUrl: string | undefined,
   emulator: Emulator,
   minute: number,
   totals: { requests: number; lastBusy: number },
   period: { requests: number; non2xx: number; errors: number; rps: number; loadgenCpuSec: number },
   pid: number,
 ): Promise<SoakSample> {
-  const inside = await readInside(wsUrl);
+  const inside = wsUrl === undefined ? undefined : await readInside(wsUrl);
   const proc = memoryDetail(pid);
   if (proc === undefined) throw new Error('greenlake-proxy has exited');
   const busy = machineBusySeconds();
@@ -226,7 +197,9 @@ async function sample(
 async function runSoak(options: Options): Promise<void> {
   const tmpDir = makeTempDir();
   const notes: string[] = [
-    'the proxy runs with --inspect=127.0.0.1:0; each sample connects, forces a full GC (HeapProfiler.collectGarbage), reads, disconnects',
+    options.forcedGc
+      ? 'the proxy runs with --inspect=127.0.0.1:0; each sample connects, forces a full GC (HeapProfiler.collectGarbage), reads, disconnects'
+      : 'no inspector and no forced GC (--no-gc): RSS from /proc only',
   ];
   if (options.mallocArenaMax !== undefined) notes.push(`MALLOC_ARENA_MAX=${options.mallocArenaMax}`);
   if (options.nodeArgs.length > 0) notes.push(`node options: ${options.nodeArgs.join(' ')}`);
@@ -246,6 +219,7 @@ async function runSoak(options: Options): Promise<void> {
         mallocArenaMax: options.mallocArenaMax,
         nodeArgs: options.nodeArgs,
         snapshots: options.snapshots,
+        forcedGc: options.forcedGc,
         mix: mixOf(options),
       },
       notes,
@@ -271,13 +245,14 @@ async function runSoak(options: Options): Promise<void> {
       tokenUrl: emulator.tokenUrl,
       tmpDir,
       logLevel: options.logLevel,
-      nodeArgs: ['--inspect=127.0.0.1:0', ...options.nodeArgs],
+      nodeArgs: [...(options.forcedGc ? ['--inspect=127.0.0.1:0'] : []), ...options.nodeArgs],
       ...(options.mallocArenaMax !== undefined && { env: { MALLOC_ARENA_MAX: String(options.mallocArenaMax) } }),
       name: 'greenlake-proxy (soak)',
     });
     const pid = target.measured?.pids()[0];
     if (pid === undefined || target.errFile === undefined) throw new Error('greenlake-proxy: no pid');
-    const wsUrl = await inspectorUrl(target.errFile);
+    const wsUrl = options.forcedGc ? await inspectorUrl(target.errFile) : undefined;
+    if (wsUrl === undefined && options.snapshots.length > 0) throw new UsageError('--snapshots needs the inspector (leave out --no-gc)');
     log(`greenlake-proxy pid ${pid}, ${options.rate} req/s for ${options.minutes} min, results ${options.jsonFile}`);
     const first = await fetch(`${target.url}${PREFIX}${SMALL_PATH}`);
     await first.arrayBuffer();
@@ -303,13 +278,13 @@ async function runSoak(options: Options): Promise<void> {
       results.samples.push(s);
       save();
       log(
-        `min ${minute.toFixed(1)}: rss ${mib(s.proc.rss)} MiB, heap ${mib(s.inside.heapUsed)}, external ${mib(s.inside.external)}, ` +
+        `min ${minute.toFixed(1)}: rss ${mib(s.proc.rss)} MiB, heap ${mib(s.inside?.heapUsed ?? Number.NaN)}, external ${mib(s.inside?.external ?? Number.NaN)}, ` +
           `${Math.round(period.rps)} req/s, ${period.non2xx} non-2xx, ${period.errors} errors, ${s.tokenRequests} tokens`,
       );
       while (snapshotsLeft.length > 0 && (snapshotsLeft[0] ?? Infinity) <= minute + 1e-6) {
         const at = snapshotsLeft.shift();
         const file = join(options.snapshotDir, `soak-${process.pid}-min${at}.heapsnapshot`);
-        await takeHeapSnapshot(wsUrl, file);
+        if (wsUrl !== undefined) await takeHeapSnapshot(wsUrl, file);
         notes.push(`heap snapshot after minute ${minute.toFixed(1)}: ${file}`);
         log(`heap snapshot: ${file}`);
       }
@@ -325,107 +300,6 @@ async function runSoak(options: Options): Promise<void> {
   save();
   process.stdout.write(formatSoak(results));
   log(`results: ${options.jsonFile} and .txt`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Slopes and the table
-
-const mib = (bytes: number): string => (bytes / MIB).toFixed(1);
-
-const SERIES = {
-  rss: (s: SoakSample) => s.proc.rss,
-  rssAnon: (s: SoakSample) => s.proc.rssAnon,
-  heapUsedAfterGc: (s: SoakSample) => s.inside.heapUsed,
-  heapTotal: (s: SoakSample) => s.inside.heapTotal,
-  external: (s: SoakSample) => s.inside.external,
-  arrayBuffers: (s: SoakSample) => s.inside.arrayBuffers,
-  mallocedMemory: (s: SoakSample) => s.inside.mallocedMemory,
-  vmData: (s: SoakSample) => s.proc.vmData,
-  brkHeap: (s: SoakSample) => s.mappings?.brkHeap ?? Number.NaN,
-  anonMappings: (s: SoakSample) => s.mappings?.anonymous ?? Number.NaN,
-} as const;
-type SeriesKey = keyof typeof SERIES;
-
-/** MiB per 10 minutes, least squares, over the first and the second half of the run. */
-export type Slopes = Record<SeriesKey, { firstHalf: number; secondHalf: number }> & { readonly halfAtMinute: number };
-
-/** Least-squares slope of y over x; NaN with fewer than 2 points. */
-export function slope(points: readonly (readonly [number, number])[]): number {
-  const n = points.length;
-  if (n < 2) return Number.NaN;
-  const mx = points.reduce((a, [x]) => a + x, 0) / n;
-  const my = points.reduce((a, [, y]) => a + y, 0) / n;
-  let num = 0;
-  let den = 0;
-  for (const [x, y] of points) {
-    num += (x - mx) * (y - my);
-    den += (x - mx) ** 2;
-  }
-  return den === 0 ? Number.NaN : num / den;
-}
-
-export function computeSlopes(samples: readonly SoakSample[]): Slopes {
-  const last = samples.at(-1)?.minute ?? 0;
-  const half = last / 2;
-  const per10 = (key: SeriesKey, from: number, to: number): number =>
-    (slope(samples.filter((s) => s.minute >= from - 1e-6 && s.minute <= to + 1e-6).map((s) => [s.minute, SERIES[key](s) / MIB])) * 10);
-  const out: Partial<Record<SeriesKey, { firstHalf: number; secondHalf: number }>> = {};
-  for (const key of Object.keys(SERIES) as SeriesKey[]) out[key] = { firstHalf: per10(key, 0, half), secondHalf: per10(key, half, last) };
-  return { ...(out as Record<SeriesKey, { firstHalf: number; secondHalf: number }>), halfAtMinute: half };
-}
-
-export function formatSoak(results: SoakResults): string {
-  const { meta, samples } = results;
-  const lines: string[] = [];
-  lines.push(`greenlake-proxy soak, ${meta.date}, commit ${meta.commit}, node ${meta.node}, ${meta.cpus} CPUs, kernel ${meta.kernel}`);
-  lines.push(`settings: ${meta.settings.minutes} min at ${meta.settings.rate} req/s, LOG_LEVEL=${meta.settings.logLevel}, token lifetime ${meta.settings.tokenLifetime} s`);
-  for (const m of meta.settings.mix) lines.push(`  ${m}`);
-  for (const n of meta.notes) lines.push(`note: ${n}`);
-  lines.push('');
-  lines.push('MiB; heap, external and arrayBuffers after a forced full GC; rssAnon = RssAnon (not file pages); malloced = V8 malloced_memory; brkHeap = resident [heap] (the glibc main arena); anonMaps = resident anonymous mappings (V8 heap, other arenas, stacks)');
-  lines.push(
-    `${['min', 'rss', 'rssAnon', 'heapUsed', 'heapTotal', 'external', 'arrayBuf', 'malloced', 'vmData', 'brkHeap', 'anonMaps', 'requests', 'req/s', 'non2xx', 'errors', 'tokens', 'cpu s', 'handles'].map((h) => h.padStart(10)).join('')}`,
-  );
-  for (const s of samples) {
-    lines.push(
-      [
-        s.minute.toFixed(1),
-        mib(s.proc.rss),
-        mib(s.proc.rssAnon),
-        mib(s.inside.heapUsed),
-        mib(s.inside.heapTotal),
-        mib(s.inside.external),
-        mib(s.inside.arrayBuffers),
-        mib(s.inside.mallocedMemory),
-        mib(s.proc.vmData),
-        mib(s.mappings?.brkHeap ?? Number.NaN),
-        mib(s.mappings?.anonymous ?? Number.NaN),
-        String(s.requests),
-        s.periodRps.toFixed(0),
-        String(s.periodNon2xx),
-        String(s.periodErrors),
-        String(s.tokenRequests),
-        s.proxyCpuSec.toFixed(1),
-        String(s.inside.activeResources),
-      ]
-        .map((c) => c.padStart(10))
-        .join(''),
-    );
-  }
-  const slopes = results.slopes ?? computeSlopes(samples);
-  lines.push('');
-  lines.push(`slopes, MiB per 10 min (least squares), minutes 0-${slopes.halfAtMinute.toFixed(1)} | ${slopes.halfAtMinute.toFixed(1)}-end:`);
-  for (const key of Object.keys(SERIES) as SeriesKey[]) {
-    const { firstHalf, secondHalf } = slopes[key];
-    lines.push(`  ${key.padEnd(16)} ${firstHalf.toFixed(2).padStart(7)} | ${secondHalf.toFixed(2).padStart(7)}`);
-  }
-  const last = samples.at(-1);
-  const first = samples[0];
-  if (last && first && last.minute > 0) {
-    const cpuShare = (last.proxyCpuSec - first.proxyCpuSec) / (last.minute * 60);
-    lines.push(`proxy CPU: ${(cpuShare * 100).toFixed(1)} % of one core on average; ${last.requests} requests, log ${mib(last.logBytes)} MiB`);
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 async function main(): Promise<void> {
