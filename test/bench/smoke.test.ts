@@ -159,6 +159,9 @@ t.test('soak slopes: least squares over each half of the run, in MiB per 10 minu
       proxyCpuSec: 0, loadgenCpuSec: 0, machineBusySec: 0, logBytes: 0,
       proc: { rss: bytes, rssAnon: bytes, rssFile: 0, hwm: bytes, vmData: bytes, threads: 1 },
       mappings: undefined,
+      periodRssMax: bytes,
+      periodRssMean: bytes,
+      rssAfterGc: bytes,
       inside: {
         heapUsed: 1, heapTotal: 1, rss: bytes, external: 0, arrayBuffers: 0, mallocedMemory: 0, peakMallocedMemory: 0,
         nativeContexts: 1, detachedContexts: 0, activeResources: 1, gcMs: 0,

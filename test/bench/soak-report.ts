@@ -34,7 +34,13 @@ export interface SoakSample {
   /** CPU seconds of the whole machine in this period (all cores). */
   readonly machineBusySec: number;
   readonly proc: MemoryDetail;
+  /** proc and mappings are read at the end of a load period, before the forced GC. */
   readonly mappings: RssByMapping | undefined;
+  /** RSS read once a second through the period: highest and mean (NaN at minute 0). */
+  readonly periodRssMax: number;
+  readonly periodRssMean: number;
+  /** RSS right after the forced GC; undefined with --no-gc. */
+  readonly rssAfterGc: number | undefined;
   /** After a forced GC through the inspector; undefined with --no-gc (no inspector). */
   readonly inside: InsideMemory | undefined;
   readonly logBytes: number;
@@ -58,6 +64,9 @@ export const mib = (bytes: number): string => (bytes / MIB).toFixed(1);
 
 const SERIES = {
   rss: (s: SoakSample) => s.proc.rss,
+  rssMean: (s: SoakSample) => s.periodRssMean ?? Number.NaN,
+  rssMax: (s: SoakSample) => s.periodRssMax ?? Number.NaN,
+  rssAfterGc: (s: SoakSample) => s.rssAfterGc ?? Number.NaN,
   rssAnon: (s: SoakSample) => s.proc.rssAnon,
   heapUsedAfterGc: (s: SoakSample) => s.inside?.heapUsed ?? Number.NaN,
   heapTotal: (s: SoakSample) => s.inside?.heapTotal ?? Number.NaN,
@@ -106,15 +115,18 @@ export function formatSoak(results: SoakResults): string {
   for (const m of meta.settings.mix) lines.push(`  ${m}`);
   for (const n of meta.notes) lines.push(`note: ${n}`);
   lines.push('');
-  lines.push('MiB; heap, external and arrayBuffers after a forced full GC; rssAnon = RssAnon (not file pages); malloced = V8 malloced_memory; brkHeap = resident [heap] (the glibc main arena); anonMaps = resident anonymous mappings (V8 heap, other arenas, stacks)');
+  lines.push('MiB; rss, rssAnon, vmData, brkHeap, anonMaps: /proc at the end of each minute, before the forced GC; rssMean, rssMax: read every second through the minute; rssAftGc, heap*, external, arrayBuf, malloced: after a forced full GC; rssAnon = RssAnon (not file pages); malloced = V8 malloced_memory; brkHeap = resident [heap] (the glibc main arena); anonMaps = resident anonymous mappings (V8 heap, other arenas, stacks)');
   lines.push(
-    `${['min', 'rss', 'rssAnon', 'heapUsed', 'heapTotal', 'external', 'arrayBuf', 'malloced', 'vmData', 'brkHeap', 'anonMaps', 'requests', 'req/s', 'non2xx', 'errors', 'tokens', 'cpu s', 'handles'].map((h) => h.padStart(10)).join('')}`,
+    `${['min', 'rss', 'rssMean', 'rssMax', 'rssAftGc', 'rssAnon', 'heapUsed', 'heapTotal', 'external', 'arrayBuf', 'malloced', 'vmData', 'brkHeap', 'anonMaps', 'requests', 'req/s', 'non2xx', 'errors', 'tokens', 'cpu s', 'handles'].map((h) => h.padStart(10)).join('')}`,
   );
   for (const s of samples) {
     lines.push(
       [
         s.minute.toFixed(1),
         mib(s.proc.rss),
+        mib(s.periodRssMean ?? Number.NaN),
+        mib(s.periodRssMax ?? Number.NaN),
+        mib(s.rssAfterGc ?? Number.NaN),
         mib(s.proc.rssAnon),
         mib(s.inside?.heapUsed ?? Number.NaN),
         mib(s.inside?.heapTotal ?? Number.NaN),

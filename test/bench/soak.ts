@@ -1,7 +1,8 @@
 /**
  * The soak (issue 15, item 19): one greenlake-proxy at LOG_LEVEL=info under a steady, moderate,
- * mixed load for an hour; every minute its RSS from /proc and, after a forced full GC through
- * the inspector, its heap, external memory and array buffers, so that growth can be told
+ * mixed load for an hour; its RSS from /proc every second (mean and highest per minute), and every
+ * minute the RSS, then after a forced full GC through the inspector its heap, external memory,
+ * array buffers and RSS again, so that growth can be told
  * apart: V8 heap, buffers, or native memory (malloc). See README.md here, "Soak".
  *
  *   node test/bench/soak.ts --minutes 60
@@ -160,12 +161,15 @@ async function sample(
   emulator: Emulator,
   minute: number,
   totals: { requests: number; lastBusy: number },
-  period: { requests: number; non2xx: number; errors: number; rps: number; loadgenCpuSec: number },
+  period: { requests: number; non2xx: number; errors: number; rps: number; loadgenCpuSec: number; rssMax: number; rssMean: number },
   pid: number,
 ): Promise<SoakSample> {
-  const inside = wsUrl === undefined ? undefined : await readInside(wsUrl);
+  // /proc first: the RSS the process has of itself; the forced GC then gives back V8's garbage.
   const proc = memoryDetail(pid);
+  const mappings = rssByMapping(pid);
   if (proc === undefined) throw new Error('greenlake-proxy has exited');
+  const inside = wsUrl === undefined ? undefined : await readInside(wsUrl);
+  const rssAfterGc = inside === undefined ? undefined : memoryDetail(pid)?.rss;
   const busy = machineBusySeconds();
   const machineBusySec = busy - totals.lastBusy;
   totals.lastBusy = busy;
@@ -188,10 +192,39 @@ async function sample(
     loadgenCpuSec: period.loadgenCpuSec,
     machineBusySec,
     proc,
-    mappings: rssByMapping(pid),
+    mappings,
+    periodRssMax: period.rssMax,
+    periodRssMean: period.rssMean,
+    rssAfterGc,
     inside,
     logBytes,
   };
+}
+
+/** The proxy's RSS once a second through a load period: its highest and its mean. */
+class RssWatch {
+  readonly #timer: NodeJS.Timeout;
+  max = 0;
+  #sum = 0;
+  #count = 0;
+
+  constructor(pid: number) {
+    this.#timer = setInterval(() => {
+      const rss = memoryDetail(pid)?.rss;
+      if (rss === undefined) return;
+      this.max = Math.max(this.max, rss);
+      this.#sum += rss;
+      this.#count++;
+    }, 1000);
+  }
+
+  get mean(): number {
+    return this.#count === 0 ? Number.NaN : this.#sum / this.#count;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 }
 
 async function runSoak(options: Options): Promise<void> {
@@ -258,14 +291,15 @@ async function runSoak(options: Options): Promise<void> {
     await first.arrayBuffer();
     if (first.status !== 200) throw new Error(`first request: ${first.status}`);
     const totals = { requests: 1, lastBusy: machineBusySeconds() };
-    results.samples.push(await sample(target, wsUrl, emulator, 0, totals, { requests: 0, non2xx: 0, errors: 0, rps: 0, loadgenCpuSec: 0 }, pid));
+    results.samples.push(await sample(target, wsUrl, emulator, 0, totals, { requests: 0, non2xx: 0, errors: 0, rps: 0, loadgenCpuSec: 0, rssMax: Number.NaN, rssMean: Number.NaN }, pid));
     save();
     const started = performance.now();
     const loads = periodLoads(target, options);
     const snapshotsLeft = [...options.snapshots].sort((a, b) => a - b);
     const lg = loadgen;
     while ((performance.now() - started) / 60_000 < options.minutes - 1e-6) {
-      const runs: LoadResult[] = await Promise.all(loads.map((load) => lg.run(load)));
+      const watch = new RssWatch(pid);
+      const runs: LoadResult[] = await Promise.all(loads.map((load) => lg.run(load))).finally(() => watch.stop());
       const minute = (performance.now() - started) / 60_000;
       const period = {
         requests: runs.reduce((n, r) => n + r.requests2xx + r.non2xx, 0),
@@ -273,12 +307,14 @@ async function runSoak(options: Options): Promise<void> {
         errors: runs.reduce((n, r) => n + r.errors + r.timeouts, 0),
         rps: runs.reduce((n, r) => n + (r.requests2xx + r.non2xx) / r.durationSec, 0),
         loadgenCpuSec: runs.reduce((n, r) => n + r.loadgenCpuSec, 0),
+        rssMax: watch.max,
+        rssMean: watch.mean,
       };
       const s = await sample(target, wsUrl, emulator, minute, totals, period, pid);
       results.samples.push(s);
       save();
       log(
-        `min ${minute.toFixed(1)}: rss ${mib(s.proc.rss)} MiB, heap ${mib(s.inside?.heapUsed ?? Number.NaN)}, external ${mib(s.inside?.external ?? Number.NaN)}, ` +
+        `min ${minute.toFixed(1)}: rss ${mib(s.proc.rss)} MiB (mean ${mib(period.rssMean)}, max ${mib(period.rssMax)}, after GC ${mib(s.rssAfterGc ?? Number.NaN)}), heap ${mib(s.inside?.heapUsed ?? Number.NaN)}, external ${mib(s.inside?.external ?? Number.NaN)}, ` +
           `${Math.round(period.rps)} req/s, ${period.non2xx} non-2xx, ${period.errors} errors, ${s.tokenRequests} tokens`,
       );
       while (snapshotsLeft.length > 0 && (snapshotsLeft[0] ?? Infinity) <= minute + 1e-6) {
