@@ -83,7 +83,9 @@ type SeriesKey = keyof typeof SERIES;
 export type Slopes = Record<SeriesKey, { firstHalf: number; secondHalf: number }> & { readonly halfAtMinute: number };
 
 /** Least-squares slope of y over x; NaN with fewer than 2 points. */
-export function slope(points: readonly (readonly [number, number])[]): number {
+export function slope(given: readonly (readonly [number, number])[]): number {
+  // Minute 0 has no period figures (NaN): they start at the first period.
+  const points = given.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const n = points.length;
   if (n < 2) return Number.NaN;
   const mx = points.reduce((a, [x]) => a + x, 0) / n;
