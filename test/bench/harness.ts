@@ -222,6 +222,9 @@ export interface Target {
   readonly redis?: RedisServer;
   /** Headers the load generator sends (direct: the fixed Authorization). */
   readonly loadHeaders?: Record<string, string>;
+  /** greenlake-proxy's stdout and stderr files. */
+  readonly logFile?: string;
+  readonly errFile?: string;
   stop(): Promise<void>;
 }
 
@@ -249,6 +252,8 @@ export interface GreenlakeOptions {
   readonly rateLimit?: { readonly max: number; readonly timeWindowMs: number };
   /** Tells the CPU profile's file name apart (default: the log level). */
   readonly profileTag?: string;
+  /** Extra environment of the proxy (e.g. MALLOC_ARENA_MAX). */
+  readonly env?: Record<string, string>;
 }
 
 /** One key for every replica of this bench run: store.redis.encryptionKey must be shared by them. */
@@ -305,7 +310,7 @@ export async function startGreenlakeProxy(options: GreenlakeOptions): Promise<Ta
   const child = track(
     spawn(process.execPath, [...entry.flags, ...(options.nodeArgs ?? []), ...nodeArgs, entry.file, 'serve', '--config', configFile], {
       cwd: root,
-      env: childEnv({ LOG_LEVEL: options.logLevel ?? 'warn' }),
+      env: childEnv({ LOG_LEVEL: options.logLevel ?? 'warn', ...options.env }),
       stdio: ['ignore', out, err],
     }),
   );
@@ -319,6 +324,8 @@ export async function startGreenlakeProxy(options: GreenlakeOptions): Promise<Ta
     prefix: PREFIX,
     measured: onePid(child, 'greenlake-proxy'),
     readyMs,
+    logFile,
+    errFile,
     ...(options.redis !== undefined && { redis: options.redis }),
     stop: () => stopChild(child, options.cpuProfDir !== undefined ? 30_000 : 10_000),
   };

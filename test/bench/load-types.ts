@@ -13,6 +13,8 @@ export interface LoadRequest {
   readonly overallRate?: number;
   readonly method?: 'GET' | 'POST';
   readonly headers?: Record<string, string>;
+  /** Request body (autocannon mode), sent with every request. */
+  readonly body?: string;
 }
 
 export interface LatencySummary {

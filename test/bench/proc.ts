@@ -257,3 +257,64 @@ export async function stopChild(child: ChildProcess, graceMs = 5000, descendants
   for (const pid of descendants) safe(() => process.kill(pid, 'SIGKILL'));
   untrack(child);
 }
+
+/** /proc/<pid>/status memory lines (bytes) and thread count: where RSS lives (anonymous or file pages). */
+export interface MemoryDetail {
+  readonly rss: number;
+  readonly rssAnon: number;
+  readonly rssFile: number;
+  readonly hwm: number;
+  /** VmData: the heap and anonymous mappings, resident or not (glibc malloc arenas show here). */
+  readonly vmData: number;
+  readonly threads: number;
+}
+
+export function memoryDetail(pid: number): MemoryDetail | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const field = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    rss: field('VmRSS') * 1024,
+    rssAnon: field('RssAnon') * 1024,
+    rssFile: field('RssFile') * 1024,
+    hwm: field('VmHWM') * 1024,
+    vmData: field('VmData') * 1024,
+    threads: field('Threads'),
+  };
+}
+
+/** Resident bytes by kind of mapping, from /proc/<pid>/smaps: brk heap (glibc's main arena), anonymous mmaps (V8's heap, other malloc arenas, thread stacks), file pages. */
+export interface RssByMapping {
+  readonly brkHeap: number;
+  readonly anonymous: number;
+  readonly file: number;
+  readonly other: number;
+  readonly anonymousMappings: number;
+}
+
+export function rssByMapping(pid: number): RssByMapping | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const totals = { brkHeap: 0, anonymous: 0, file: 0, other: 0, anonymousMappings: 0 };
+  let kind: 'brkHeap' | 'anonymous' | 'file' | 'other' = 'other';
+  for (const line of text.split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1] ?? '';
+      kind = name === '[heap]' ? 'brkHeap' : name === '' ? 'anonymous' : name.startsWith('/') ? 'file' : 'other';
+      if (kind === 'anonymous') totals.anonymousMappings++;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) totals[kind] += Number(rss[1]) * 1024;
+  }
+  return totals;
+}

@@ -31,6 +31,7 @@ function run(request: LoadRequest): Promise<LoadResult> {
         ...(request.overallRate !== undefined && { overallRate: request.overallRate }),
         ...(request.method !== undefined && { method: request.method }),
         ...(request.headers !== undefined && { headers: request.headers }),
+        ...(request.body !== undefined && { body: request.body }),
       },
       (err: unknown, result: autocannon.Result) => {
         if (err) return reject(err instanceof Error ? err : new Error(String(err)));

@@ -1,6 +1,8 @@
 /**
  * The benchmark's upstream: a minimal node:http server in a process of its own.
  * - any request without `Authorization: Bearer <something>` → 401
+ * - any path starting /api/v1/revoked with a JWT issued more than REVOKED_AFTER_S ago → 401,
+ *   as GreenLake answers a revoked token: greenlake-proxy drops it, fetches another, replays (the soak)
  * - GET /download?bytes=N → N bytes of application/octet-stream
  * - POST|PUT /upload → reads the body to the end, answers {"bytes": N}
  * - anything else → a fixed JSON body of about 1 KiB
@@ -23,6 +25,20 @@ const SMALL_BODY = Buffer.from(
 );
 const UNAUTHORIZED = Buffer.from('{"error":"unauthorized"}');
 const CHUNK = Buffer.alloc(64 * 1024, 0x61);
+/** Age (seconds, by the JWT's iat) past which /api/v1/revoked refuses a token. */
+const REVOKED_AFTER_S = 15;
+
+/** Seconds since the bearer JWT's `iat`; 0 when it is not a JWT with one. */
+function tokenAgeSeconds(auth: string): number {
+  const payload = auth.slice(7).split('.')[1];
+  if (payload === undefined) return 0;
+  try {
+    const { iat } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { iat?: unknown };
+    return typeof iat === 'number' ? Date.now() / 1000 - iat : 0;
+  } catch {
+    return 0;
+  }
+}
 
 const server = http.createServer((req, res) => {
   const auth = req.headers.authorization;
@@ -33,6 +49,12 @@ const server = http.createServer((req, res) => {
     return;
   }
   const url = req.url ?? '/';
+  if (url.startsWith('/api/v1/revoked') && tokenAgeSeconds(auth) > REVOKED_AFTER_S) {
+    res.writeHead(401, { 'content-type': 'application/json', 'content-length': UNAUTHORIZED.length });
+    res.end(UNAUTHORIZED);
+    req.resume();
+    return;
+  }
   if (url.startsWith('/download')) return download(url, res);
   if (url.startsWith('/upload')) return upload(req, res);
   req.resume();
